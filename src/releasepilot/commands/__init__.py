@@ -1,0 +1,16 @@
+"""CLI command groups, one module per stage. Each module defines `register(app)`."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+COMMAND_MODULES = [
+    "releasepilot.commands.history",   # simulate, ingest, build
+]
+
+
+def register_all(app: typer.Typer) -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
