@@ -56,7 +56,7 @@ def ingest(
     warehouse: Path = typer.Option(None, help="DuckDB file (default data/warehouse.duckdb)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Load release history into DuckDB raw tables, validated by Great Expectations (runs the Prefect flow)."""
+    """Load release history into DuckDB raw tables, validated by Great Expectations; rows that fail go to raw.rejected."""
 
     def body() -> None:
         from releasepilot.config import get_settings
