@@ -1,0 +1,170 @@
+"""Window scoring: recomputed time features, impact weighting, hard constraints and the requested window."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from releasepilot.errors import InputError
+from releasepilot.planning.calendar import HourlyCalendar, hourly_candidates
+from releasepilot.planning.windows import WindowPolicy, WindowRelease, impact_weight, score_windows
+
+UTC = timezone.utc
+MONDAY = datetime(2025, 3, 3, tzinfo=UTC)
+ALL_WEEK = WindowPolicy(allowed_weekdays=tuple(range(7)))
+
+
+def logistic_scorer(rows):
+    """Monotone: busier hours, later hours and concurrent dependent releases are riskier."""
+    out = []
+    for r in rows:
+        z = -3.0 + 2.0 * r["traffic_percentile"] + 0.02 * r["deploy_hour"] + 0.8 * r["concurrent_dependent"] \
+            + 0.5 * r["in_freeze"] - 0.3 * r["oncall_present"] + 0.1 * r.get("lines_changed_k", 0)
+        out.append(1.0 / (1.0 + math.exp(-z)))
+    return out
+
+
+def _calendar(**kw) -> HourlyCalendar:
+    traffic = [{"hour": MONDAY + timedelta(hours=h), "service": svc, "region": "eu",
+                "requests": 100 + 900 * math.sin(math.pi * ((MONDAY + timedelta(hours=h)).hour / 24)) ** 2}
+               for h in range(168) for svc in ("api", "db")]   # quiet at midnight, peak at noon
+    oncall = [{"team": t, "starts_at": MONDAY - timedelta(days=1), "ends_at": MONDAY + timedelta(days=30)}
+              for t in ("payments", "storage")]
+    return HourlyCalendar.from_rows(traffic=traffic, oncall=kw.pop("oncall", oncall), **kw)
+
+
+def _release(**kw) -> WindowRelease:
+    base = dict(release_id="r1", service="api", tier=1, blast_radius=2, system="commerce", teams=("payments",),
+                features={"lines_changed_k": 1.0})
+    base.update(kw)
+    return WindowRelease(**base)
+
+
+def test_best_window_is_the_quietest_hour_and_impact_is_p_times_weight():
+    candidates = hourly_candidates(MONDAY, 1)
+    result = score_windows([_release()], candidates, _calendar(), logistic_scorer, ALL_WEEK)["r1"]
+    best = result.best[0]
+    assert best.start.hour == 0
+    assert [w.rank for w in result.best] == [1, 2, 3, 4, 5]
+    impacts = [w.expected_impact for w in result.allowed]
+    assert impacts == sorted(impacts)
+    assert best.expected_impact == pytest.approx(best.p_fail * best.impact_weight)
+    assert best.impact_weight == pytest.approx(impact_weight(_calendar().traffic_share("api", best.start), 1, 2,
+                                                             ALL_WEEK))
+    assert best.features["deploy_hour"] == 0 and best.features["deploy_weekday"] == 0
+    assert best.features["lines_changed_k"] == 1.0            # time-independent features are kept
+    assert any("traffic at the" in r for r in best.reasons)
+
+
+def test_impact_weight_scales_with_tier_and_blast_radius():
+    policy = WindowPolicy()
+    assert impact_weight(0.5, 1, 0, policy) == pytest.approx(3 * impact_weight(0.5, 3, 0, policy))
+    assert impact_weight(0.5, 2, 4, policy) == pytest.approx(5 * impact_weight(0.5, 2, 0, policy))
+    assert impact_weight(0.5, None, 0, policy) == impact_weight(0.5, 1, 0, policy)
+
+
+def test_freeze_excludes_windows_and_requested_window_in_freeze_is_reported():
+    freeze = {"freeze_id": "f", "name": "quarter close", "starts_at": MONDAY, "ends_at": MONDAY + timedelta(hours=6),
+              "scope": "commerce", "reason": "finance"}
+    cal = _calendar(freezes=[freeze])
+    requested = MONDAY + timedelta(hours=2)
+    result = score_windows([_release(requested_window=requested)], hourly_candidates(MONDAY, 1), cal,
+                           logistic_scorer, ALL_WEEK)["r1"]
+    assert all(w.start.hour >= 6 for w in result.allowed)
+    assert len(result.allowed) == 18
+    assert result.requested.excluded and result.requested.rank is None
+    assert result.requested.features["in_freeze"] == 1
+    assert "quarter close" in result.requested.blocked_by[0]
+    assert "not allowed" in result.comparison and "quarter close" in result.comparison
+    other_system = score_windows([_release(system="identity")], hourly_candidates(MONDAY, 1), cal,
+                                 logistic_scorer, ALL_WEEK)["r1"]
+    assert len(other_system.allowed) == 24
+
+
+def test_every_affected_team_needs_oncall():
+    oncall = [{"team": "payments", "starts_at": MONDAY, "ends_at": MONDAY + timedelta(days=1)},
+              {"team": "storage", "starts_at": MONDAY + timedelta(hours=8), "ends_at": MONDAY + timedelta(hours=16)}]
+    cal = _calendar(oncall=oncall)
+    result = score_windows([_release(teams=("payments", "storage"))], hourly_candidates(MONDAY, 1), cal,
+                           logistic_scorer, ALL_WEEK)["r1"]
+    assert {w.start.hour for w in result.allowed} == set(range(8, 16))
+    blocked = next(w for w in result.windows if w.excluded)
+    assert blocked.blocked_by == ("no on-call for storage",)
+    relaxed = score_windows([_release(teams=("payments", "storage"))], hourly_candidates(MONDAY, 1), cal,
+                            logistic_scorer, WindowPolicy(allowed_weekdays=tuple(range(7)), require_oncall=False))
+    assert len(relaxed["r1"].allowed) == 24
+
+
+def test_disallowed_hours_and_weekdays_are_excluded():
+    policy = WindowPolicy(allowed_hours=tuple(range(9, 17)), allowed_weekdays=(1, 2))
+    result = score_windows([_release()], hourly_candidates(MONDAY, 7), _calendar(), logistic_scorer, policy)["r1"]
+    assert {(w.start.weekday(), w.start.hour) for w in result.allowed} == \
+        {(d, h) for d in (1, 2) for h in range(9, 17)}
+    monday = next(w for w in result.windows if w.start == MONDAY + timedelta(hours=10))
+    assert monday.blocked_by == ("Mon is not an allowed weekday",)
+
+
+def test_requested_peak_window_ranks_low_and_comparison_shows_saving():
+    requested = MONDAY + timedelta(hours=12)
+    result = score_windows([_release(requested_window=requested)], hourly_candidates(MONDAY, 1), _calendar(),
+                           logistic_scorer, ALL_WEEK)["r1"]
+    assert result.requested.rank >= 20
+    assert result.requested.expected_impact > 5 * result.best[0].expected_impact
+    assert "lower" in result.comparison and "ranks" in result.comparison
+
+
+def test_requested_window_outside_candidates_is_still_scored_and_ranked():
+    requested = MONDAY + timedelta(days=3)            # candidates cover Monday only
+    result = score_windows([_release(requested_window=requested)], hourly_candidates(MONDAY, 1), _calendar(),
+                           logistic_scorer, ALL_WEEK)["r1"]
+    assert len(result.windows) == 24
+    assert result.requested.start == requested and result.requested.rank == 1   # midnight: as good as the best
+
+
+def test_concurrent_dependent_counts_related_releases_in_the_same_window():
+    at = MONDAY + timedelta(hours=3)
+    a = _release(release_id="a", related_services=frozenset({"db"}), requested_window=at)
+    b = _release(release_id="b", service="db", related_services=frozenset({"api"}), requested_window=at)
+    c = _release(release_id="c", service="api", requested_window=at)   # same service, not related to a
+    result = score_windows([a, b, c], hourly_candidates(MONDAY, 1), _calendar(), logistic_scorer, ALL_WEEK)
+    a_at = next(w for w in result["a"].windows if w.start == at)
+    assert a_at.features["concurrent_dependent"] == 1
+    assert next(w for w in result["a"].windows if w.start == MONDAY).features["concurrent_dependent"] == 0
+    assert next(w for w in result["c"].windows if w.start == at).features["concurrent_dependent"] == 0
+    moved = score_windows([a, b], hourly_candidates(MONDAY, 1), _calendar(), logistic_scorer, ALL_WEEK,
+                          planned={"b": MONDAY + timedelta(hours=5)})
+    assert next(w for w in moved["a"].windows if w.start == at).features["concurrent_dependent"] == 0
+    assert a_at.p_fail > next(w for w in moved["a"].windows if w.start == at).p_fail
+
+
+def test_scorer_is_called_once_for_all_releases():
+    calls = []
+
+    def scorer(rows):
+        calls.append(len(rows))
+        return logistic_scorer(rows)
+
+    score_windows([_release(), _release(release_id="r2")], hourly_candidates(MONDAY, 2), _calendar(), scorer)
+    assert calls == [96]
+
+
+def test_bad_scorer_output_and_duplicate_ids_are_input_errors():
+    candidates = hourly_candidates(MONDAY, 1)
+    with pytest.raises(InputError, match="24 rows"):
+        score_windows([_release()], candidates, _calendar(), lambda rows: [0.1])
+    with pytest.raises(InputError, match="probability"):
+        score_windows([_release()], candidates, _calendar(), lambda rows: [1.5] * len(rows))
+    with pytest.raises(InputError, match="duplicate"):
+        score_windows([_release(), _release()], candidates, _calendar(), logistic_scorer)
+
+
+def test_as_dict_is_json_ready():
+    import json
+
+    result = score_windows([_release(requested_window=MONDAY + timedelta(hours=9))], hourly_candidates(MONDAY, 1),
+                           _calendar(), logistic_scorer, ALL_WEEK)["r1"]
+    doc = json.loads(json.dumps(result.as_dict()))
+    assert doc["allowed_windows"] == 24 and len(doc["best"]) == 5
+    assert doc["requested"]["features"]["deploy_hour"] == 9
