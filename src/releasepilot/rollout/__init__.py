@@ -1,0 +1,1 @@
+"""Executing a release: deploy targets, health sources, health gates, anomaly detection, rollback."""

@@ -1,0 +1,205 @@
+"""Streaming anomaly detector for one metric series: a score and an alarm per point, no look-ahead.
+
+Each point is scored against what was learned from earlier points only, then learned from. The expected
+value is a damped-trend (Holt) level updated with Huber-clipped errors, so the daily traffic cycle (slow
+next to one minute) is tracked and a fault is not learned away before it is seen. The residual is scaled
+by a robust running spread and fed to a one-sided CUSUM (small persistent shifts) plus a spike rule (one
+huge point). Traffic surges: a count-like metric is divided by `(load / typical load) ** elasticity`
+when a load covariate is given (throughput, or the baseline pool's value of the same metric); ratio
+metrics such as error rate need no normalisation (elasticity 0). A sustained shift in the *good*
+direction (traffic up for throughput, errors down) is re-learned at once instead of being scored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+DIRECTIONS = ("up", "down", "both")
+TRANSFORMS = ("none", "sqrt")
+
+DEFAULT_LEVEL_ALPHA = 0.05      # Holt level gain per point
+DEFAULT_TREND_BETA = 0.05       # Holt trend gain (times the level gain)
+DEFAULT_DAMPING = 0.98          # damped trend: phi
+DEFAULT_SCALE_ALPHA = 0.02      # running spread gain
+DEFAULT_COVARIATE_ALPHA = 0.01  # running typical-load gain
+DEFAULT_HUBER_C = 3.0           # errors are clipped at this many spreads before learning
+DEFAULT_CUSUM_K = 1.0           # allowance, in spreads
+DEFAULT_CUSUM_H = 12.0          # decision interval, in spreads
+DEFAULT_SPIKE_Z = 10.0          # one point this far out alarms by itself
+DEFAULT_WARMUP = 12             # points used to initialise; no alarm before
+DEFAULT_RELEARN_POINTS = 5      # consecutive good-direction outliers before re-learning the level
+DEFAULT_MIN_REL_SCALE = 0.01    # spread floor relative to |level|
+ROBUST_SIGMA = 1.4826           # MAD -> sigma for a normal distribution
+MEAN_ABS_TO_SIGMA = math.sqrt(math.pi / 2)
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Named limits of the detector; `direction` says which way is bad."""
+
+    direction: str = "up"
+    elasticity: float = 0.0
+    transform: str = "none"        # "sqrt" steadies the spread of count-based ratios (error rates)
+    level_alpha: float = DEFAULT_LEVEL_ALPHA
+    trend_beta: float = DEFAULT_TREND_BETA
+    damping: float = DEFAULT_DAMPING
+    scale_alpha: float = DEFAULT_SCALE_ALPHA
+    covariate_alpha: float = DEFAULT_COVARIATE_ALPHA
+    huber_c: float = DEFAULT_HUBER_C
+    cusum_k: float = DEFAULT_CUSUM_K
+    cusum_h: float = DEFAULT_CUSUM_H
+    spike_z: float = DEFAULT_SPIKE_Z
+    warmup: int = DEFAULT_WARMUP
+    relearn_points: int = DEFAULT_RELEARN_POINTS
+    min_rel_scale: float = DEFAULT_MIN_REL_SCALE
+    min_abs_scale: float = 1e-9
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction {self.direction!r}: expected one of {', '.join(DIRECTIONS)}")
+        if self.transform not in TRANSFORMS:
+            raise ValueError(f"transform {self.transform!r}: expected one of {', '.join(TRANSFORMS)}")
+        if self.warmup < 3:
+            raise ValueError("warmup must be >= 3 points")
+
+
+# Per-metric settings for the four rollout metrics (load covariate = the baseline pool's value).
+# Normalised by the baseline the daily cycle cancels out, so no trend is tracked there (a trend term
+# would learn a slow leak away); error rates are noisy counts: slower level, sqrt, smaller allowance.
+METRIC_DETECTORS: dict[str, DetectorConfig] = {
+    "error_rate": DetectorConfig(direction="up", transform="sqrt", trend_beta=0.0, level_alpha=0.01,
+                                 cusum_k=0.5, cusum_h=10.0, warmup=20),
+    "latency_p99": DetectorConfig(direction="up", elasticity=1.0, trend_beta=0.0),
+    "saturation": DetectorConfig(direction="up", elasticity=1.0, trend_beta=0.0),
+    "throughput": DetectorConfig(direction="down", elasticity=1.0, trend_beta=0.0),
+}
+
+
+@dataclass(frozen=True)
+class DetectorPoint:
+    """The verdict on one point, with its evidence."""
+
+    index: int
+    value: float
+    expected: float
+    residual: float
+    scale: float
+    z: float
+    cusum: float
+    score: float            # max(cusum / h, |z| / spike_z): >= 1 means an alarm
+    alarm: bool
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class StreamingDetector:
+    """Feed points in time order with `update`; each is judged before it is learned from."""
+
+    config: DetectorConfig = field(default_factory=DetectorConfig)
+    _buffer: list[float] = field(default_factory=list)
+    _level: float = math.nan
+    _trend: float = 0.0
+    _scale: float = math.nan
+    _cov_ref: float = math.nan
+    _cusum: float = 0.0
+    _good_run: deque = field(default_factory=lambda: deque(maxlen=64))
+    _index: int = 0
+
+    def _normalise(self, value: float, covariate: float | None) -> float:
+        cfg = self.config
+        if covariate is None or cfg.elasticity == 0 or not math.isfinite(covariate) or covariate <= 0:
+            return value
+        if math.isnan(self._cov_ref):
+            self._cov_ref = covariate
+        ratio = covariate / self._cov_ref
+        self._cov_ref += cfg.covariate_alpha * (covariate - self._cov_ref)
+        return value / ratio ** cfg.elasticity
+
+    def _floor(self, scale: float) -> float:
+        cfg = self.config
+        return max(scale, cfg.min_rel_scale * abs(self._level), cfg.min_abs_scale)
+
+    def _initialise(self) -> None:
+        data = np.asarray(self._buffer)
+        self._level = float(np.median(data))
+        diffs = np.diff(data)
+        mad = float(np.median(np.abs(diffs - np.median(diffs)))) * ROBUST_SIGMA / math.sqrt(2)
+        spread = float(np.median(np.abs(data - self._level))) * ROBUST_SIGMA
+        self._scale = self._floor(max(mad, spread))
+
+    def update(self, value: float, covariate: float | None = None) -> DetectorPoint:
+        """Score `value` (optionally with its load covariate), then learn from it."""
+        cfg = self.config
+        index = self._index
+        self._index += 1
+        if value is None or not math.isfinite(value):
+            return DetectorPoint(index, math.nan, math.nan, math.nan, math.nan, math.nan, self._cusum,
+                                 math.nan, False, "missing value")
+        y = self._normalise(float(value), covariate)
+        if cfg.transform == "sqrt":
+            y = math.sqrt(max(y, 0.0))
+        if len(self._buffer) < cfg.warmup:
+            self._buffer.append(y)
+            if len(self._buffer) == cfg.warmup:
+                self._initialise()
+            return DetectorPoint(index, float(value), math.nan, math.nan, math.nan, 0.0, 0.0, 0.0, False,
+                                 "warming up")
+        expected = self._level + cfg.damping * self._trend
+        residual = y - expected
+        scale = self._floor(self._scale)
+        z_raw = residual / scale
+        z = {"up": z_raw, "down": -z_raw, "both": abs(z_raw)}[cfg.direction]
+        self._cusum = max(0.0, self._cusum + min(z, 2 * cfg.cusum_h) - cfg.cusum_k)
+        spike = z >= cfg.spike_z
+        alarm = spike or self._cusum >= cfg.cusum_h
+        score = max(self._cusum / cfg.cusum_h, max(z, 0.0) / cfg.spike_z)
+        reason = ("spike" if spike else "cusum") if alarm else ""
+        point = DetectorPoint(index, float(value), expected, residual, scale, z, self._cusum, score, alarm,
+                              reason)
+        if alarm:
+            self._cusum = 0.0
+        self._learn(y, residual, scale, z)
+        return point
+
+    def _learn(self, y: float, residual: float, scale: float, z: float) -> None:
+        cfg = self.config
+        good = cfg.direction != "both" and z <= -cfg.huber_c
+        self._good_run.append(y if good else math.nan)
+        recent = list(self._good_run)[-cfg.relearn_points:]
+        if good and len(recent) == cfg.relearn_points and all(math.isfinite(v) for v in recent):
+            self._level, self._trend = float(np.median(recent)), 0.0     # a good shift: accept it
+            self._good_run.clear()
+            return
+        clipped = max(-cfg.huber_c * scale, min(cfg.huber_c * scale, residual))
+        self._level += cfg.damping * self._trend + cfg.level_alpha * clipped
+        self._trend = cfg.damping * self._trend + cfg.level_alpha * cfg.trend_beta * clipped
+        self._scale += cfg.scale_alpha * (abs(clipped) * MEAN_ABS_TO_SIGMA - self._scale)
+
+
+def detect_series(values: Sequence[float] | np.ndarray, config: DetectorConfig | None = None,
+                  covariate: Iterable[float | None] | None = None) -> list[DetectorPoint]:
+    """Run a fresh detector over a whole series (each point judged on the points before it)."""
+    detector = StreamingDetector(config or DetectorConfig())
+    covs = list(covariate) if covariate is not None else [None] * len(values)
+    if len(covs) != len(values):
+        raise ValueError("covariate must have one value per point")
+    return [detector.update(float(v), c) for v, c in zip(values, covs)]
+
+
+def first_alarm(points: Sequence[DetectorPoint], start: int = 0) -> int | None:
+    """Index of the first alarm at or after `start`, or None."""
+    return next((p.index for p in points if p.alarm and p.index >= start), None)
+
+
+def with_direction(config: DetectorConfig, direction: str) -> DetectorConfig:
+    """The same limits watching another direction."""
+    return replace(config, direction=direction)
