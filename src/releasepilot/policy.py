@@ -8,14 +8,17 @@ the file and the field.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from releasepilot.errors import InputError
+from releasepilot.planning.ordering import OrderingPolicy
+from releasepilot.planning.rollout_plan import RolloutPolicy
+from releasepilot.planning.schedule import SchedulePolicy
 from releasepilot.planning.types import CHECK_NAMES, CONFLICT_KINDS
+from releasepilot.planning.windows import WindowPolicy
 
 # Risk thresholds: a release below GO_BELOW is GO on risk; at or above NO_GO_AT it is NO-GO.
 DEFAULT_GO_BELOW = 0.10
@@ -136,29 +139,6 @@ class ConflictPolicy(_Section):
         return _probability(value)
 
 
-class _PendingSection(_Section):
-    """Stands in for a section whose module is not written yet (accepts anything)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-
-def _section(module: str, name: str) -> type[BaseModel]:
-    """The policy section class defined next to the planning step that uses it."""
-    qualified = f"releasepilot.planning.{module}"
-    try:
-        return getattr(importlib.import_module(qualified), name)
-    except ModuleNotFoundError as exc:
-        if exc.name != qualified:
-            raise
-        return _PendingSection
-
-
-WindowPolicy = _section("windows", "WindowPolicy")
-OrderingPolicy = _section("ordering", "OrderingPolicy")
-RolloutPolicy = _section("rollout_plan", "RolloutPolicy")
-SchedulePolicy = _section("schedule", "SchedulePolicy")
-
-
 class Policy(_Section):
     """The whole policy file."""
 
@@ -166,10 +146,25 @@ class Policy(_Section):
     readiness: ReadinessPolicy = ReadinessPolicy()
     decision: DecisionPolicy = DecisionPolicy()
     conflicts: ConflictPolicy = ConflictPolicy()
-    windows: WindowPolicy = Field(default_factory=WindowPolicy)  # type: ignore[valid-type]
-    ordering: OrderingPolicy = Field(default_factory=OrderingPolicy)  # type: ignore[valid-type]
-    rollout: RolloutPolicy = Field(default_factory=RolloutPolicy)  # type: ignore[valid-type]
-    schedule: SchedulePolicy = Field(default_factory=SchedulePolicy)  # type: ignore[valid-type]
+    windows: WindowPolicy = Field(default_factory=WindowPolicy)
+    ordering: OrderingPolicy = Field(default_factory=OrderingPolicy)
+    rollout: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    schedule: SchedulePolicy = Field(default_factory=SchedulePolicy)
+
+
+def _unknown_keys(raw: dict[str, Any], model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Keys that no field of `model` (or of its nested section models) accepts: a typo is an error,
+    even in sections whose own models would silently ignore it."""
+    unknown = []
+    for key, value in raw.items():
+        info = model.model_fields.get(key)
+        if info is None:
+            unknown.append(f"{prefix}{key}")
+            continue
+        kind = info.annotation
+        if isinstance(value, dict) and isinstance(kind, type) and issubclass(kind, BaseModel):
+            unknown += _unknown_keys(value, kind, f"{prefix}{key}.")
+    return unknown
 
 
 def parse_policy(raw: Any, *, source: str = "policy") -> Policy:
@@ -178,6 +173,10 @@ def parse_policy(raw: Any, *, source: str = "policy") -> Policy:
         raw = {}
     if not isinstance(raw, dict):
         raise InputError(f"expected a mapping of sections, got {type(raw).__name__}", source=source)
+    unknown = _unknown_keys(raw, Policy)
+    if unknown:
+        raise InputError(f"unknown policy keys {unknown} (see docs/policy.md for the fields)", source=source,
+                         field=unknown[0])
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
