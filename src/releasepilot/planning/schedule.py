@@ -4,7 +4,8 @@ Each release chooses one of its allowed windows (scored by `windows.score_window
 expected impact is smallest, subject to: no two high-risk releases whose blast radii overlap in the same
 window (or within `high_risk_separation_hours`), at most `team_capacity_per_window` releases per team per
 window, and dependent releases after the releases they depend on. A release that cannot be placed is left
-unscheduled with a large penalty (and reported) rather than making the whole problem infeasible.
+unscheduled with a large penalty (and reported) rather than making the whole problem infeasible; a release
+whose dependency is left out is left out too.
 The result compares the schedule's expected impact with the windows the teams asked for.
 """
 
@@ -178,6 +179,8 @@ def schedule_releases(releases: Sequence[ScheduleRelease], policy: SchedulePolic
                     model.add(start[rid] == cp_model.LinearExpr.weighted_sum(
                         list(x[rid].values()), [hour_of[ts] for ts in x[rid]]))
             for before in r.after:
+                # a release never ships without the release it depends on
+                model.add_implication(skipped[before], skipped[r.release_id])
                 model.add(start[r.release_id] >= start[before] + policy.min_gap_hours).only_enforce_if(
                     [skipped[r.release_id].Not(), skipped[before].Not()])
     model.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coeffs))
@@ -196,8 +199,11 @@ def schedule_releases(releases: Sequence[ScheduleRelease], policy: SchedulePolic
         chosen = [ts for ts, var in x[r.release_id].items() if solver.value(var)]
         if chosen:
             assignment[r.release_id] = chosen[0]
+        elif not r.options:
+            unscheduled[r.release_id] = "no allowed window in the horizon"
         else:
-            unscheduled[r.release_id] = ("no allowed window in the horizon" if not r.options
+            missing = [b for b in r.after if not any(solver.value(v) for v in x[b].values())]
+            unscheduled[r.release_id] = (f"depends on unscheduled {', '.join(missing)}" if missing
                                          else "no window satisfies the portfolio constraints")
     return _result(releases, by_id, assignment, unscheduled, status_name, time.perf_counter() - began, policy)
 
