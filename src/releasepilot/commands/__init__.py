@@ -9,6 +9,7 @@ import typer
 COMMAND_MODULES = [
     "releasepilot.commands.history",   # simulate, ingest, build
     "releasepilot.commands.planning",  # override (plan, schedule: later)
+    "releasepilot.commands.rollout",   # detect
 ]
 
 
