@@ -128,6 +128,12 @@ def save_plan(con: duckdb.DuckDBPyConnection, *, train_name: str, decision: str,
     verdict = _decision(decision, "decision")
     verdicts = [_decision(row.get("decision", ""), f"releases[{i}].decision") for i, row in enumerate(releases)]
     created_by = _text(created_by, "created_by")
+    seen: set[str] = set()
+    for i, row in enumerate(releases):
+        service = _text(row.get("service"), f"releases[{i}].service")
+        if service in seen:
+            raise InputError(f"service {service!r} appears twice", source="audit", field=f"releases[{i}].service")
+        seen.add(service)
     with _Transaction(con):
         con.execute(f"insert into {SCHEMA}.plans values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [plan_id, train_name, _naive_utc(at), created_by, source_file, verdict.value, failure_probability,
