@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,7 +13,7 @@ from releasepilot import audit
 from releasepilot.errors import InputError
 from releasepilot.planning.types import Decision
 
-T0 = datetime(2025, 3, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 4, 12, tzinfo=UTC)
 RELEASES = [
     {"service": "checkout", "version": "2.4.0", "decision": "NO-GO", "failure_probability": 0.41,
      "reasons": [{"kind": "risk", "code": "failure_probability"}], "conditions": []},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -42,8 +42,8 @@ def test_a_good_yaml_train_loads_with_defaults_and_utc_windows(tmp_path):
     assert second.prs == ("12", "PR-7") and second.ci_status == "unknown" and second.approvals == ()
     assert second.commit_bounds == ("abc1234", "def5678")
     # the +01:00 train window is converted to UTC; the release's own window wins over the train's
-    assert train.window_for("checkout-api").start == datetime(2025, 3, 4, 19, tzinfo=timezone.utc)
-    assert train.window_for("payments-api").start == datetime(2025, 3, 5, 2, tzinfo=timezone.utc)
+    assert train.window_for("checkout-api").start == datetime(2025, 3, 4, 19, tzinfo=UTC)
+    assert train.window_for("payments-api").start == datetime(2025, 3, 5, 2, tzinfo=UTC)
 
 
 def test_json_and_yaml_give_the_same_train(tmp_path):

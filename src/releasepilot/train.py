@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,8 +29,8 @@ MAX_ERRORS_SHOWN = 10
 def _aware_utc(value: datetime) -> datetime:
     """Windows are aware UTC datetimes (as in planning/calendar.py); naive input is taken as UTC."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class _Strict(BaseModel):

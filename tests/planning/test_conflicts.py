@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from releasepilot.catalog_graph import build_graph
 from releasepilot.planning.calendar import HourlyCalendar
@@ -23,7 +23,6 @@ from releasepilot.planning.conflicts import (
 from releasepilot.planning.types import CONFLICT_KINDS, TimeWindow
 from releasepilot.policy import ConflictPolicy
 
-UTC = timezone.utc
 MON = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 GRAPH = build_graph([
     {"service": "web", "tier": 1, "owner": "team-web", "depends_on": ["checkout"], "system": "shop"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -34,7 +34,7 @@ DRIVERS = (RiskDriver("lines_changed", 2400, 0.8, "a large change"),
            RiskDriver("touches_migration", 1, 0.2, "a database migration"),
            RiskDriver("friday", 1, 0.1, "a Friday deploy"))
 PASSED = [CheckResult(name, "passed", "test", "ok") for name in ("ci_green", "approvals")]
-T0 = datetime(2025, 3, 4, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 4, tzinfo=UTC)
 
 
 def test_worst_and_parse():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +22,7 @@ from releasepilot.planning.readiness import (
 from releasepilot.planning.types import CHECK_NAMES, TimeWindow
 from releasepilot.policy import ReadinessPolicy
 
-T = datetime(2025, 3, 3, 20, tzinfo=timezone.utc)
+T = datetime(2025, 3, 3, 20, tzinfo=UTC)
 WINDOW = TimeWindow(T, T + timedelta(hours=1))
 CAL = HourlyCalendar.from_rows(
     freezes=[{"freeze_id": "f", "name": "holidays", "starts_at": T + timedelta(days=1),

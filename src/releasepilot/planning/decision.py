@@ -67,15 +67,16 @@ def assess_risk(risk: ReleaseRisk | None, policy: RiskPolicy | None = None) -> l
         return [Reason("risk", "no_risk_score", Decision.GO_WITH_CONDITIONS, "no risk score was available",
                        NO_RISK_CONDITION)]
     p = risk.probability
+    said = f"predicted failure probability {_pct(p)}"
+    condition = None
     if p >= policy.no_go_at:
-        verdict, text, condition = (Decision.NO_GO, f"predicted failure probability {_pct(p)} is at or above "
-                                    f"the NO-GO threshold {_pct(policy.no_go_at)}", None)
+        verdict, text = Decision.NO_GO, f"{said} is at or above the NO-GO threshold {_pct(policy.no_go_at)}"
     elif p >= policy.go_below:
-        verdict, text, condition = (Decision.GO_WITH_CONDITIONS, f"predicted failure probability {_pct(p)} is "
-                                    f"between {_pct(policy.go_below)} and {_pct(policy.no_go_at)}", RISK_CONDITION)
+        verdict = Decision.GO_WITH_CONDITIONS
+        text = f"{said} is between {_pct(policy.go_below)} and {_pct(policy.no_go_at)}"
+        condition = RISK_CONDITION
     else:
-        verdict, text, condition = (Decision.GO, f"predicted failure probability {_pct(p)} is below the GO "
-                                    f"threshold {_pct(policy.go_below)}", None)
+        verdict, text = Decision.GO, f"{said} is below the GO threshold {_pct(policy.go_below)}"
     reasons = [Reason("risk", "failure_probability", verdict, text, condition)]
     raising = sorted((d for d in risk.drivers if d.contribution > 0), key=lambda d: -d.contribution)
     for driver in raising[: policy.top_drivers]:
