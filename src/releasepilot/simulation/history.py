@@ -95,9 +95,12 @@ def schedule(org: Org, clock: Clock, frz: Freezes, rng: np.random.Generator, sca
     svc, t = svc[keep], t[keep]
     order = np.lexsort((t, svc))
     svc, t = svc[order], t[order]
-    gap_ok = np.ones(svc.size, dtype=bool)
-    gap_ok[1:] = (svc[1:] != svc[:-1]) | (t[1:] - t[:-1] >= MIN_GAP)
-    return svc[gap_ok], t[gap_ok]
+    # push a release that collides with the previous one of its service to MIN_GAP after it
+    step = np.arange(svc.size, dtype=np.int64) * MIN_GAP
+    lane = svc.astype(np.int64) * (np.int64(days + 10) * DAY * 1000)
+    t = np.maximum.accumulate(lane + t - step) - lane + step
+    keep = t < days * DAY
+    return svc[keep], t[keep]
 
 
 def pick_authors(org: Org, team: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> np.ndarray:

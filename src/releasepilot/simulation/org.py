@@ -223,6 +223,10 @@ def build_org(config: SimulationConfig, rng: np.random.Generator, horizon: float
     team_coverage = np.clip(rng.normal(CONTRACT_COVERAGE, 0.1, n_t), 0.5, 0.97)
     contract_tests = [[p for p in deps if has_api[p] and rng.random() < team_coverage[owner[c]]]
                       for c, deps in enumerate(depends_on)]
+    api_pairs = [(c, p) for c, deps in enumerate(depends_on) for p in deps if has_api[p]]
+    if len(api_pairs) >= 2 and all(p in contract_tests[c] for c, p in api_pairs):
+        c, p = api_pairs[int(rng.integers(len(api_pairs)))]  # most, never all, pairs are covered
+        contract_tests[c].remove(p)
     created = np.where(rng.random(n_s) < PREEXISTING_SERVICES,
                        -rng.uniform(0.5, 5.0, n_s) * 365 * 86400, rng.uniform(0, 0.8 * horizon, n_s))
     created[np.argsort(created)[:max(2, n_s // 4)]] = np.minimum(created[np.argsort(created)[:max(2, n_s // 4)]], 0)

@@ -188,7 +188,8 @@ def write_incidents(folder: Path, org: Org, clock: Clock, inc: Incidents, dep_id
         "created_at": utc_strings(inc.created, clock.epoch),
         "acknowledged_at": utc_strings(inc.acknowledged, clock.epoch),
         "resolved_at": utc_strings(inc.resolved, clock.epoch),
-        "deployment_id": np.where(inc.deployment >= 0, ids[np.maximum(inc.deployment, 0)], ""),
+        "deployment_id": pl.Series(np.where(inc.deployment >= 0, ids[np.maximum(inc.deployment, 0)], ""))
+        .replace("", None),  # an empty field (not "") when the cause is unknown
     })
     frame.write_csv(folder / "incidents.csv")
     return frame.height
