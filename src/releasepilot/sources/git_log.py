@@ -24,6 +24,7 @@ LOG_FORMAT = f"--format={RECORD}%H{UNIT}%ae{UNIT}%an{UNIT}%aI{UNIT}%B{UNIT}"
 GIT_TIMEOUT_SECONDS = 600
 _BRACE_RENAME = re.compile(r"\{([^{}]*) => ([^{}]*)\}")
 NAME_SEPARATOR = "="
+EMPTY_REPO_MESSAGES = ("does not have any commits", "unknown revision", "bad revision 'HEAD'")
 
 
 class GitLogSource(Source):
@@ -70,7 +71,7 @@ def run_git_log(repo: Path, rev: str = "HEAD") -> str:
     done = subprocess.run(args, capture_output=True, timeout=GIT_TIMEOUT_SECONDS, check=False)
     stderr = done.stderr.decode("utf-8", errors="replace").strip()
     if done.returncode != 0:
-        if "does not have any commits" in stderr or ("unknown revision" in stderr and rev == "HEAD"):
+        if rev == "HEAD" and any(text in stderr for text in EMPTY_REPO_MESSAGES):
             return ""
         raise InputError(f"git log failed: {stderr or done.returncode}", source=str(repo))
     return done.stdout.decode("utf-8", errors="replace")
