@@ -130,7 +130,8 @@ def build_features(warehouse: Path, project_dir: Path, select: str | None = None
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
-    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"]
+    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet",
+            "--no-use-colors"]
     if select:
         args += ["--select", select]
     started = time.perf_counter()
