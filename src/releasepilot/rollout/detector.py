@@ -27,7 +27,6 @@ DEFAULT_LEVEL_ALPHA = 0.05      # Holt level gain per point
 DEFAULT_TREND_BETA = 0.05       # Holt trend gain (times the level gain)
 DEFAULT_DAMPING = 0.98          # damped trend: phi
 DEFAULT_SCALE_ALPHA = 0.02      # running spread gain
-DEFAULT_COVARIATE_ALPHA = 0.01  # running typical-load gain
 DEFAULT_HUBER_C = 3.0           # errors are clipped at this many spreads before learning
 DEFAULT_CUSUM_K = 1.0           # allowance, in spreads
 DEFAULT_CUSUM_H = 12.0          # decision interval, in spreads
@@ -50,7 +49,6 @@ class DetectorConfig:
     trend_beta: float = DEFAULT_TREND_BETA
     damping: float = DEFAULT_DAMPING
     scale_alpha: float = DEFAULT_SCALE_ALPHA
-    covariate_alpha: float = DEFAULT_COVARIATE_ALPHA
     huber_c: float = DEFAULT_HUBER_C
     cusum_k: float = DEFAULT_CUSUM_K
     cusum_h: float = DEFAULT_CUSUM_H
@@ -105,7 +103,7 @@ class StreamingDetector:
     """Feed points in time order with `update`; each is judged before it is learned from."""
 
     config: DetectorConfig = field(default_factory=DetectorConfig)
-    _buffer: list[float] = field(default_factory=list)
+    _buffer: list[tuple[float, float | None]] = field(default_factory=list)
     _level: float = math.nan
     _trend: float = 0.0
     _scale: float = math.nan
@@ -115,21 +113,25 @@ class StreamingDetector:
     _index: int = 0
 
     def _normalise(self, value: float, covariate: float | None) -> float:
+        """Value divided by (load / reference load) ** elasticity; the reference is fixed at warm-up so
+        the learned level keeps its units, then the value is transformed."""
         cfg = self.config
-        if covariate is None or cfg.elasticity == 0 or not math.isfinite(covariate) or covariate <= 0:
-            return value
-        if math.isnan(self._cov_ref):
-            self._cov_ref = covariate
-        ratio = covariate / self._cov_ref
-        self._cov_ref += cfg.covariate_alpha * (covariate - self._cov_ref)
-        return value / ratio ** cfg.elasticity
+        if cfg.elasticity and covariate is not None and math.isfinite(covariate) and covariate > 0 \
+                and math.isfinite(self._cov_ref):
+            value = value / (covariate / self._cov_ref) ** cfg.elasticity
+        if cfg.transform == "sqrt":
+            value = math.sqrt(max(value, 0.0))
+        return value
 
     def _floor(self, scale: float) -> float:
         cfg = self.config
         return max(scale, cfg.min_rel_scale * abs(self._level), cfg.min_abs_scale)
 
     def _initialise(self) -> None:
-        data = np.asarray(self._buffer)
+        covs = [c for _, c in self._buffer if c is not None and math.isfinite(c) and c > 0]
+        if covs:
+            self._cov_ref = float(np.median(covs))
+        data = np.asarray([self._normalise(v, c) for v, c in self._buffer])
         self._level = float(np.median(data))
         diffs = np.diff(data)
         mad = float(np.median(np.abs(diffs - np.median(diffs)))) * ROBUST_SIGMA / math.sqrt(2)
@@ -144,15 +146,13 @@ class StreamingDetector:
         if value is None or not math.isfinite(value):
             return DetectorPoint(index, math.nan, math.nan, math.nan, math.nan, math.nan, self._cusum,
                                  math.nan, False, "missing value")
-        y = self._normalise(float(value), covariate)
-        if cfg.transform == "sqrt":
-            y = math.sqrt(max(y, 0.0))
         if len(self._buffer) < cfg.warmup:
-            self._buffer.append(y)
+            self._buffer.append((float(value), covariate))
             if len(self._buffer) == cfg.warmup:
                 self._initialise()
             return DetectorPoint(index, float(value), math.nan, math.nan, math.nan, 0.0, 0.0, 0.0, False,
                                  "warming up")
+        y = self._normalise(float(value), covariate)
         expected = self._level + cfg.damping * self._trend
         residual = y - expected
         scale = self._floor(self._scale)

@@ -111,7 +111,7 @@ def classify_metric(canary: Sequence[float] | np.ndarray, baseline: Sequence[flo
     if np.all(c == c[0]) and np.all(b == c[0]):
         u, p = len(c) * len(b) / 2.0, 1.0
     else:
-        result = mannwhitneyu(c, b, alternative="two-sided", method="asymptotic")
+        result = mannwhitneyu(c, b, alternative="two-sided", method="auto")
         u, p = float(result.statistic), float(result.pvalue)
     classification = "pass"
     if p < alpha and abs(shift) > margin:
@@ -228,3 +228,16 @@ def assess_gate_run(statuses: Sequence[str], limits: GateLimits = GateLimits(), 
                        f"{consecutive} trailing errors: not enough evidence")
         return GateRunVerdict("inconclusive", failures, consecutive, inconclusives, passes, limits, tuple(reasons))
     return GateRunVerdict("running", failures, consecutive, inconclusives, passes, limits, tuple(reasons))
+
+
+def evaluate_gate(source: Any, service: str, start: Any, end: Any,
+                  specs: Sequence[MetricSpec] = DEFAULT_METRIC_SPECS, **judge_options: Any) -> CanaryJudgement:
+    """Read one analysis interval from a `HealthSource` and judge it; a source that is down or returns
+    nothing gives an `error` verdict (never a pass)."""
+    from releasepilot.rollout.health.base import HealthSourceUnavailable
+
+    try:
+        samples = source.fetch(service, start, end, [s.name for s in specs])
+    except HealthSourceUnavailable as exc:
+        return source_error(str(exc))
+    return judge_canary(samples.canary, samples.baseline, specs, **judge_options)

@@ -69,7 +69,7 @@ class PrometheusHealthSource(HealthSource):
         import httpx
 
         params = {"query": query, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
-                  "step": f"{self.step_seconds:g}s"}
+                  "step": f"{self.step_seconds:g}"}
         try:
             response = httpx.get(f"{self.base_url}/api/v1/query_range", params=params, timeout=self.timeout)
         except httpx.HTTPError as exc:
