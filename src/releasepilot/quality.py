@@ -14,6 +14,7 @@ Great Expectations is imported inside `Validator` (it takes ~7 s), once per inge
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,6 +201,12 @@ class Validator:
             checks.append(CheckResult(table, config.type, _config_columns(config.kwargs), bool(item.success),
                                       int(details.get("unexpected_count") or 0), reason))
         return split_rows(table, frame, reasons, checks)
+
+
+@functools.lru_cache(maxsize=1)
+def shared_validator() -> Validator:
+    """One validator per process: the GX context is costly to build and holds no run state."""
+    return Validator()
 
 
 def _row_index(index: Any) -> int:
