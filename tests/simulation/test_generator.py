@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from releasepilot.errors import InputError
-from releasepilot.simulation import SimulationConfig, simulate
-from releasepilot.simulation import generator
+from releasepilot.simulation import SimulationConfig, generator, simulate
 
 TINY = dict(services=6, teams=2, days=45)
 EXPECTED_FILES = {"commits.jsonl", "deployments.csv", "incidents.csv", "oncall.csv", "traffic.csv",

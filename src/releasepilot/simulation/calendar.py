@@ -6,7 +6,7 @@ Times are int64 seconds since the history start (midnight UTC of `config.start`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -171,8 +171,8 @@ def freezes(org: Org, clock: Clock, rng: np.random.Generator) -> Freezes:
     """End-of-year freezes (scope all) plus a few random ones scoped to everything or one system."""
     rows: list[tuple[int, int, str, str, str]] = []
     for year in range(clock.start.year, clock.start.year + clock.days // 365 + 2):
-        start = int((datetime(year, 12, 20, tzinfo=timezone.utc) - clock.start).total_seconds())
-        end = int((datetime(year + 1, 1, 3, tzinfo=timezone.utc) - clock.start).total_seconds())
+        start = int((datetime(year, 12, 20, tzinfo=UTC) - clock.start).total_seconds())
+        end = int((datetime(year + 1, 1, 3, tzinfo=UTC) - clock.start).total_seconds())
         if end > 0 and start < clock.days * DAY:
             rows.append((start, end, f"End of year {year}", "all", "holiday season"))
     n_random = rng.poisson(RANDOM_FREEZES_PER_YEAR * clock.days / 365)

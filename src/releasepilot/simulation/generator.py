@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,12 @@ from releasepilot.simulation.org import build_org
 from releasepilot.simulation.outcomes import deployments, incidents
 from releasepilot.simulation.risk import failure_probability
 from releasepilot.simulation.writers import (
-    atomic_folder, sha_strings, write_calendar, write_catalog, write_commits, write_deployments,
+    atomic_folder,
+    sha_strings,
+    write_calendar,
+    write_catalog,
+    write_commits,
+    write_deployments,
     write_incidents,
 )
 
@@ -79,7 +84,7 @@ def simulate(config: SimulationConfig, out_dir: Path, on_progress: Progress | No
                          f"{config.teams} teams", field="teams")
     began = time.perf_counter()
     rng = np.random.default_rng(config.seed)
-    start = datetime.combine(config.start_date, datetime.min.time(), tzinfo=timezone.utc)
+    start = datetime.combine(config.start_date, datetime.min.time(), tzinfo=UTC)
     clock = Clock.build(start, config.days)
     org = build_org(config, rng, config.days * DAY)
     report(STAGES[0], 1, 1)

@@ -10,8 +10,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from releasepilot.simulation.config import (
-    FILE_WORDS, FIRST_NAMES, HOME_REGIONS, LAST_NAMES, MODULE_WORDS, REGIONS, SERVICE_WORDS, SYSTEMS,
-    TEAM_WORDS, TENANTS, SimulationConfig,
+    FILE_WORDS,
+    FIRST_NAMES,
+    HOME_REGIONS,
+    LAST_NAMES,
+    MODULE_WORDS,
+    REGIONS,
+    SERVICE_WORDS,
+    SYSTEMS,
+    TEAM_WORDS,
+    TENANTS,
+    SimulationConfig,
 )
 
 LAYERS = ["edge", "gateway", "domain", "library", "datastore"]
