@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from releasepilot.catalog_graph import BlastRadius, assert_acyclic, blast_radius
 from releasepilot.errors import NotReadyError
 from releasepilot.planning.calendar import hourly_candidates
@@ -57,6 +59,8 @@ class ReleasePlan:
     rollout: RolloutPlan
     decision: ReleaseDecision
     features: dict[str, Any]
+    planning_risk: float = 0.0           # the risk rollout, waves and the schedule used (see UNKNOWN_RISK_BAND)
+    providers: tuple[str, ...] = ()      # services it depends on, directly or through others
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,7 +73,8 @@ class ReleasePlan:
                              "text": d.text} for d in self.risk.drivers]},
             "blast_radius": self.blast.as_dict(), "windows": self.windows.as_dict(),
             "window": self.window.as_dict() if self.window else None, "rollout": self.rollout.as_dict(),
-            "decision": self.decision.as_dict(),
+            "decision": self.decision.as_dict(), "planning_risk": self.planning_risk,
+            "providers": list(self.providers),
             "features": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.features.items()}}
 
 
@@ -224,7 +229,8 @@ def _assemble(train: Train, policy: Policy, history: History, planned_at: dateti
             tenants=tuple(info.get("tenants") or ())), policy.rollout)
         releases.append(ReleasePlan(r.service, r.version, owner[r.service], commits[r.service], previous,
                                     risks.get(r.service), blasts[r.service], rankings[r.service],
-                                    planned.get(r.service), rollout, decision, rows.get(r.service, {})))
+                                    planned.get(r.service), rollout, decision, rows.get(r.service, {}),
+                                    risk_of[r.service], tuple(sorted(nx.descendants(graph, r.service)))))
     order = plan_waves([OrderRelease(s, s, risk_of[s]) for s in train.services], graph, policy.ordering)
     train_decision = decide_train(train.name, [r.decision for r in releases], policy)
     notes = release_notes(train.name, [NotesRelease(
