@@ -89,7 +89,8 @@ def test_releases_that_cannot_be_placed_are_reported_not_fatal():
 
 def test_matches_brute_force_on_small_random_instances():
     rng = random.Random(11)
-    policy = SchedulePolicy(time_limit_seconds=5, team_capacity_per_window=1, high_risk_threshold=0.3)
+    policy = SchedulePolicy(time_limit_seconds=5, team_capacity_per_window=1, high_risk_threshold=0.3,
+                            relative_gap=0.0)
     for _ in range(8):
         releases = []
         for i in range(4):

@@ -11,6 +11,7 @@ The result compares the schedule's expected impact with the windows the teams as
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ DEFAULT_HIGH_RISK_SEPARATION_HOURS = 1     # 1 = not in the same hourly window
 DEFAULT_MIN_GAP_HOURS = 1                  # a dependent release starts at least this long after
 DEFAULT_TIME_LIMIT_SECONDS = 20.0
 DEFAULT_WORKERS = 2
+DEFAULT_RELATIVE_GAP = 0.001               # stop once within 0.1% of the proven lower bound
+DEFAULT_PROBING_LEVEL = 0                  # presolve probing doubled solve time on these models
 IMPACT_SCALE = 100_000                     # CP-SAT needs integers: impact units x this
 UNSCHEDULED_PENALTY_FACTOR = 10.0          # leaving a release out costs 10x the worst window impact
 
@@ -41,6 +44,9 @@ class SchedulePolicy(BaseModel):
     time_limit_seconds: float = Field(DEFAULT_TIME_LIMIT_SECONDS, gt=0)
     workers: int = Field(DEFAULT_WORKERS, ge=1)
     seed: int = 0
+    relative_gap: float = Field(DEFAULT_RELATIVE_GAP, ge=0.0, lt=1.0)
+    probing_level: int = Field(DEFAULT_PROBING_LEVEL, ge=0, le=2)
+    log_search: bool = False                 # print CP-SAT's search log (for tuning)
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,7 @@ def schedule_releases(releases: Sequence[ScheduleRelease], policy: SchedulePolic
     windows = sorted({ts for r in releases for ts in r.options})
     origin = windows[0] if windows else None
     hour_of = {ts: int((ts - origin) // timedelta(hours=1)) for ts in windows} if origin else {}
-    worst = max((v for r in releases for v in r.options.values()), default=1.0)
-    penalty = int(round(UNSCHEDULED_PENALTY_FACTOR * (worst + 1.0) * IMPACT_SCALE))
+    greedy = greedy_schedule(releases, policy)
 
     model = cp_model.CpModel()
     x: dict[str, dict[datetime, Any]] = {}
@@ -150,9 +155,11 @@ def schedule_releases(releases: Sequence[ScheduleRelease], policy: SchedulePolic
             obj_vars.append(x[r.release_id][ts])
             obj_coeffs.append(int(round(v * IMPACT_SCALE)))
         obj_vars.append(skipped[r.release_id])
-        obj_coeffs.append(penalty)
-        if r.requested_window in x[r.release_id]:
-            model.add_hint(x[r.release_id][r.requested_window], 1)
+        obj_coeffs.append(_penalty(r))
+        # start from the greedy schedule: a complete, feasible hint
+        for ts, var in x[r.release_id].items():
+            model.add_hint(var, int(greedy.get(r.release_id) == ts))
+        model.add_hint(skipped[r.release_id], int(r.release_id not in greedy))
 
     per_team: dict[tuple[str, datetime], list[Any]] = {}
     for r in releases:
@@ -169,26 +176,29 @@ def schedule_releases(releases: Sequence[ScheduleRelease], policy: SchedulePolic
             if len(variables) > 1:
                 model.add_at_most_one(variables)
 
-    horizon = max(hour_of.values(), default=0)
-    start: dict[str, Any] = {}
+    # time-indexed precedence: done[a][k] = "a has started at or before window k"; b at w needs done[a][w - gap]
+    done: dict[str, list[Any]] = {}
+    needs = _reduced_precedence(releases)
     for r in releases:
-        if r.after:
-            for rid in (r.release_id, *r.after):
-                if rid not in start:
-                    start[rid] = model.new_int_var(0, horizon, f"t[{rid}]")
-                    model.add(start[rid] == cp_model.LinearExpr.weighted_sum(
-                        list(x[rid].values()), [hour_of[ts] for ts in x[rid]]))
-            for before in r.after:
-                # a release never ships without the release it depends on
-                model.add_implication(skipped[before], skipped[r.release_id])
-                model.add(start[r.release_id] >= start[before] + policy.min_gap_hours).only_enforce_if(
-                    [skipped[r.release_id].Not(), skipped[before].Not()])
+        for before in needs.get(r.release_id, ()):
+            model.add_implication(skipped[before], skipped[r.release_id])  # never ship without a dependency
+            if before not in done:
+                done[before] = _started_by(model, x[before], windows, before)
+            for ts, var in x[r.release_id].items():
+                k = bisect.bisect_right(windows, ts - timedelta(hours=policy.min_gap_hours)) - 1
+                if k < 0:
+                    model.add(var == 0)
+                else:
+                    model.add_implication(var, done[before][k])
     model.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coeffs))
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = policy.time_limit_seconds
     solver.parameters.num_workers = policy.workers
     solver.parameters.random_seed = policy.seed
+    solver.parameters.log_search_progress = policy.log_search
+    solver.parameters.relative_gap_limit = policy.relative_gap
+    solver.parameters.cp_model_probing_level = policy.probing_level
     status = solver.solve(model)
     status_name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -206,6 +216,78 @@ def schedule_releases(releases: Sequence[ScheduleRelease], policy: SchedulePolic
             unscheduled[r.release_id] = (f"depends on unscheduled {', '.join(missing)}" if missing
                                          else "no window satisfies the portfolio constraints")
     return _result(releases, by_id, assignment, unscheduled, status_name, time.perf_counter() - began, policy)
+
+
+def greedy_schedule(releases: Sequence[ScheduleRelease], policy: SchedulePolicy | None = None
+                    ) -> dict[str, datetime]:
+    """A quick feasible assignment: dependencies first, riskier first, each in its cheapest free window.
+
+    Used as the solver's starting point and as a baseline; it respects every constraint of the schedule.
+    """
+    policy = policy or SchedulePolicy()
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(r.release_id for r in releases)
+    graph.add_edges_from((b, r.release_id) for r in releases for b in r.after)
+    by_id = {r.release_id: r for r in releases}
+    order = list(nx.lexicographical_topological_sort(graph, key=lambda rid: (-by_id[rid].risk, rid)))
+    sep, gap = timedelta(hours=policy.high_risk_separation_hours), timedelta(hours=policy.min_gap_hours)
+    load: dict[tuple[str, datetime], int] = {}
+    placed_high: list[tuple[ScheduleRelease, datetime]] = []
+    out: dict[str, datetime] = {}
+    for rid in order:
+        r = by_id[rid]
+        if any(b not in out for b in r.after):
+            continue
+        earliest = max((out[b] + gap for b in r.after), default=None)
+        high = r.risk >= policy.high_risk_threshold
+        for ts, _ in sorted(r.options.items(), key=lambda kv: (kv[1], kv[0])):
+            if earliest is not None and ts < earliest:
+                continue
+            if load.get((r.team, ts), 0) >= policy.team_capacity_per_window:
+                continue
+            if high and any(abs(ts - t) < sep and o.blast_radius & r.blast_radius for o, t in placed_high):
+                continue
+            out[rid] = ts
+            load[(r.team, ts)] = load.get((r.team, ts), 0) + 1
+            if high:
+                placed_high.append((r, ts))
+            break
+    return out
+
+
+def _penalty(r: ScheduleRelease) -> int:
+    """Leaving a release out costs UNSCHEDULED_PENALTY_FACTOR x its worst allowed window (plus one unit)."""
+    worst = max(r.options.values(), default=0.0)
+    return int(round(UNSCHEDULED_PENALTY_FACTOR * worst * IMPACT_SCALE)) + IMPACT_SCALE
+
+
+def _reduced_precedence(releases: Sequence[ScheduleRelease]) -> dict[str, list[str]]:
+    """The `after` relation without the pairs implied by others (a<b<c makes a<c redundant)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(r.release_id for r in releases)
+    graph.add_edges_from((before, r.release_id) for r in releases for before in r.after)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = " -> ".join(a for a, _ in nx.find_cycle(graph))
+        raise InputError(f"releases must follow each other in a cycle ({cycle})", source="releases", field="after")
+    out: dict[str, list[str]] = {}
+    for before, after in nx.transitive_reduction(graph).edges:
+        out.setdefault(after, []).append(before)
+    return out
+
+
+def _started_by(model: Any, x: Mapping[datetime, Any], windows: list[datetime], name: str) -> list[Any]:
+    """Booleans y[k] = sum of x over windows[0..k] (monotone prefix), in one linear equality each."""
+    out: list[Any] = []
+    for k, ts in enumerate(windows):
+        y = model.new_bool_var(f"started[{name},{k}]")
+        parts = ([out[-1]] if out else []) + ([x[ts]] if ts in x else [])
+        model.add(y == sum(parts)) if parts else model.add(y == 0)
+        out.append(y)
+    return out
 
 
 def _validate(releases: Sequence[ScheduleRelease]) -> dict[str, ScheduleRelease]:
