@@ -25,7 +25,7 @@ def check_sources(request: IngestRequest) -> list[str]:
     """Find the sources (network or mounted folders may be briefly unavailable: retried)."""
     from releasepilot.ingest import plan_sources
 
-    sources, notes = plan_sources(request)
+    _sources, notes = plan_sources(request)
     return notes
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from releasepilot.errors import InputError
 from releasepilot.planning.calendar import (
-    HourlyCalendar, hourly_candidates, oncall_coverage, traffic_profiles, weekly_slot,
+    HourlyCalendar,
+    hourly_candidates,
+    oncall_coverage,
+    traffic_profiles,
+    weekly_slot,
 )
 
-UTC = timezone.utc
 MONDAY = datetime(2025, 3, 3, tzinfo=UTC)   # a Monday
 
 
@@ -85,7 +88,7 @@ def test_oncall_merges_shifts_and_sees_gaps():
     ])
     assert len(merged["t"]) == 2
     cal = HourlyCalendar(oncall=merged)
-    at = lambda h: MONDAY + timedelta(hours=h)  # noqa: E731
+    at = lambda h: MONDAY + timedelta(hours=h)
     assert cal.oncall_covers("t", at(7), at(9))       # across the hand-over
     assert not cal.oncall_covers("t", at(11), at(13))  # runs into the gap
     assert not cal.oncall_covers("t", at(12), at(13))

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from releasepilot.errors import InputError
 from releasepilot.planning.schedule import (
-    SchedulePolicy, ScheduleRelease, check_schedule, from_ranking, schedule_releases,
+    SchedulePolicy,
+    ScheduleRelease,
+    check_schedule,
+    from_ranking,
+    schedule_releases,
 )
 
-UTC = timezone.utc
 T0 = datetime(2025, 3, 3, tzinfo=UTC)
 H = [T0 + timedelta(hours=i) for i in range(6)]
 FAST = SchedulePolicy(time_limit_seconds=5, team_capacity_per_window=1)

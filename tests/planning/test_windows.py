@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,6 @@ from releasepilot.errors import InputError
 from releasepilot.planning.calendar import HourlyCalendar, hourly_candidates
 from releasepilot.planning.windows import WindowPolicy, WindowRelease, impact_weight, score_windows
 
-UTC = timezone.utc
 MONDAY = datetime(2025, 3, 3, tzinfo=UTC)
 ALL_WEEK = WindowPolicy(allowed_weekdays=tuple(range(7)))
 

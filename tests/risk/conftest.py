@@ -40,3 +40,9 @@ def trained(history, specs, truth_path):
     from releasepilot.risk.train import train_all
 
     return train_all(history["changes"], history["releases"], specs, ground_truth_path=truth_path)
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory):
+    """A real MLflow SQLite store shared by the tests that need registered models."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow-shared')}/mlflow.db"

@@ -23,9 +23,10 @@ def test_rule_promotes_only_a_calibrated_challenger_that_beats_the_champion_by_t
     assert not uncalibrated.promote and "not calibrated" in uncalibrated.reason
 
 
-@pytest.fixture()
-def store(tmp_path):
-    return f"sqlite:///{tmp_path}/mlflow.db"
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One real SQLite store for the module (creating one costs seconds); tests run in file order."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db"
 
 
 def test_no_champion_gives_a_clear_error(store):

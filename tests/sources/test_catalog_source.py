@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sources.fixtures import write_catalog
 
 from releasepilot.errors import InputError
 from releasepilot.sources import CatalogSource
+from sources.fixtures import write_catalog
 
 
 def test_reads_components_and_groups_with_plain_references(tmp_path):

@@ -6,11 +6,11 @@ import datetime as dt
 import json
 
 import pytest
-from sources.fixtures import COMMITS, write_history
 
 from releasepilot.errors import InputError
 from releasepilot.sources import CommitsJsonlSource
 from releasepilot.sources.schema import RAW_TABLES
+from sources.fixtures import COMMITS, write_history
 
 
 def test_reads_commits_and_files(tmp_path):

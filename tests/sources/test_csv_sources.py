@@ -6,12 +6,17 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from sources.fixtures import write_history
 
 from releasepilot.errors import InputError
-from releasepilot.sources import (DeploymentsSource, FreezesSource, IncidentsSource, OncallSource,
-                                  TrafficSource)
+from releasepilot.sources import (
+    DeploymentsSource,
+    FreezesSource,
+    IncidentsSource,
+    OncallSource,
+    TrafficSource,
+)
 from releasepilot.sources.schema import RAW_TABLES
+from sources.fixtures import write_history
 
 
 def test_deployments_split_commit_range_and_convert_offsets_to_utc(tmp_path):
