@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import networkx as nx
@@ -31,7 +31,7 @@ from releasepilot.planning.schedule import SchedulePolicy, from_ranking, schedul
 from releasepilot.planning.windows import WindowPolicy, WindowRelease, score_windows
 
 DEFAULT_SIZES = "250x40,500x75,1000x150,2000x300"
-START = datetime(2025, 3, 3, tzinfo=timezone.utc)
+START = datetime(2025, 3, 3, tzinfo=UTC)
 LAYERS = 5
 REGIONS = ("us-east-1", "eu-west-1", "ap-south-1")
 

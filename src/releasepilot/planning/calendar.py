@@ -13,7 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from releasepilot.errors import InputError
@@ -37,12 +37,12 @@ def to_utc(value: Any, *, source: str, row: int | None, field_name: str) -> date
     else:
         raise InputError(f"expected a timestamp, got {type(value).__name__}", source=source, row=row,
                          field=field_name)
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def weekly_slot(ts: datetime) -> int:
     """Hour of the week in UTC: Monday 00:00 is 0, Sunday 23:00 is 167."""
-    ts = ts.astimezone(timezone.utc) if ts.tzinfo else ts
+    ts = ts.astimezone(UTC) if ts.tzinfo else ts
     return ts.weekday() * 24 + ts.hour
 
 
@@ -133,7 +133,7 @@ class HourlyCalendar:
         return i >= 0 and shifts[i][0] <= start and shifts[i][1] >= end
 
 
-_FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 def traffic_profiles(rows: Iterable[Mapping[str, Any]]) -> dict[str, TrafficProfile]:
