@@ -42,23 +42,55 @@ def _mutex(path: Path) -> threading.RLock:
         return _MUTEXES.setdefault(key, threading.RLock())
 
 
-@contextmanager
-def open_store(warehouse: Path | str) -> Iterator[Any]:
-    """A short-lived read-write connection, serialised inside the process, retried across processes."""
+_SESSIONS: dict[str, list[Any]] = {}      # path -> [connection, users]
+
+
+def _connect(path: Path) -> Any:
     import duckdb
 
+    deadline = time.monotonic() + OPEN_RETRY_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(OPEN_RETRY_DELAY)
+
+
+@contextmanager
+def store_session(warehouse: Path | str) -> Iterator[None]:
+    """Keep one connection open for a whole run (opening DuckDB costs ~0.1 s; a run writes hundreds of
+    events). Inside it, `open_store` hands out that connection; other processes wait for the file."""
+    path = Path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())
+    with _mutex(path):
+        if key in _SESSIONS:
+            _SESSIONS[key][1] += 1
+        else:
+            _SESSIONS[key] = [_connect(path), 1]
+    try:
+        yield
+    finally:
+        with _mutex(path):
+            _SESSIONS[key][1] -= 1
+            if _SESSIONS[key][1] == 0:
+                _SESSIONS.pop(key)[0].close()
+
+
+@contextmanager
+def open_store(warehouse: Path | str) -> Iterator[Any]:
+    """A read-write connection for one piece of work, serialised inside the process: the session's when
+    one is open, else a short-lived one (retried while another process holds the file)."""
     path = Path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _mutex(path):
-        deadline = time.monotonic() + OPEN_RETRY_SECONDS
-        while True:
-            try:
-                con = duckdb.connect(str(path))
-                break
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(OPEN_RETRY_DELAY)
+        session = _SESSIONS.get(str(path.resolve()))
+        if session is not None:
+            yield session[0]
+            return
+        con = _connect(path)
         try:
             yield con
         finally:
@@ -101,7 +133,7 @@ def ensure_events_table(con: Any) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS app")
     con.execute(f"""CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
         seq BIGINT, plan_id VARCHAR, run_id VARCHAR, release_id VARCHAR, service VARCHAR, step_index INTEGER,
-        kind VARCHAR, status VARCHAR, at TIMESTAMP, recorded_at TIMESTAMP, detail VARCHAR)""")
+        kind VARCHAR, status VARCHAR, event_at TIMESTAMP, recorded_at TIMESTAMP, detail VARCHAR)""")
 
 
 @dataclass(frozen=True)
@@ -152,7 +184,7 @@ def read_events(warehouse: Path | str, plan_id: str | None = None) -> list[Event
     with open_store(warehouse) as con:
         ensure_events_table(con)
         where, params = ("WHERE plan_id = ?", [plan_id]) if plan_id else ("", [])
-        rows = con.execute(f"SELECT seq, plan_id, run_id, release_id, service, step_index, kind, status, at, "
+        rows = con.execute(f"SELECT seq, plan_id, run_id, release_id, service, step_index, kind, status, event_at, "
                            f"recorded_at, detail FROM {EVENTS_TABLE} {where} ORDER BY seq", params).fetchall()
     return [Event(*row[:8], as_utc(row[8]), as_utc(row[9]), json.loads(row[10] or "{}")) for row in rows]
 
