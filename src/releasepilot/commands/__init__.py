@@ -8,8 +8,9 @@ import typer
 
 COMMAND_MODULES = [
     "releasepilot.commands.history",   # simulate, ingest, build
-    "releasepilot.commands.planning",  # override (plan, schedule: later)
+    "releasepilot.commands.planning",  # plan, schedule, backtest, train-from-git, generate-train, override
     "releasepilot.commands.rollout",   # detect
+    "releasepilot.commands.risk",      # train, models, score, evaluate
 ]
 
 

@@ -1,5 +1,7 @@
 """Bring your own history: evaluate the change-risk model on a CSV of Kamei-style commit metrics.
 
+Row numbers in errors count data rows from 1 (the header is not a row).
+
 Reads a CSV, maps the common spellings of the Kamei et al. (2013) metrics to ours, parses the time column
 (unix seconds or ISO dates) and a 0/1 or true/false label, trains the change model on the oldest 80% of
 the rows and reports its metrics on the newest 20%, next to a logistic regression and the other baselines.
@@ -48,11 +50,11 @@ def parse_flags(series: pl.Series, source: str) -> pl.Series:
         bad = text.is_not_null() & ~text.is_in(TRUE_WORDS + FALSE_WORDS)
         if bad.any():
             row = int(bad.arg_true()[0])
-            raise InputError(f"expected 0/1 or true/false, got {text[row]!r}", source=source, row=row + 2,
+            raise InputError(f"expected 0/1 or true/false, got {text[row]!r}", source=source, row=row + 1,
                              field=series.name)
     if values.null_count():
         row = int(values.is_null().arg_true()[0])
-        raise InputError("empty value", source=source, row=row + 2, field=series.name)
+        raise InputError("empty value", source=source, row=row + 1, field=series.name)
     return values.cast(pl.Boolean)
 
 
@@ -72,7 +74,7 @@ def parse_time(series: pl.Series, source: str) -> pl.Series:
     if parsed.null_count():
         row = int(parsed.is_null().arg_true()[0])
         raise InputError(f"expected unix seconds or an ISO date, got {series[row]!r}", source=source,
-                         row=row + 2, field=series.name)
+                         row=row + 1, field=series.name)
     return parsed.alias(TIME)
 
 
@@ -123,7 +125,7 @@ def prepare(frame: pl.DataFrame, *, time_col: str, label_col: str, source: str,
         cast = series.cast(pl.Float64, strict=False)
         if cast.null_count() > series.null_count():
             row = int((cast.is_null() & series.is_not_null()).arg_true()[0])
-            raise InputError(f"expected a number, got {series[row]!r}", source=source, row=row + 2, field=col)
+            raise InputError(f"expected a number, got {series[row]!r}", source=source, row=row + 1, field=col)
         columns.append(cast.alias(name))
     metrics = [m for m in KAMEI if m in metric_cols]
     return pl.DataFrame(columns).with_row_index("_row"), metrics

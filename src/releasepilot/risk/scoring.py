@@ -163,3 +163,10 @@ def score_in_warehouse(warehouse: Path | str, deployment_ids: list[str] | None =
     report = score_releases(releases, changes, champions, top)
     report.unscored.extend(lost)
     return report
+
+
+def latest_ids(warehouse: Path | str, n: int) -> list[str]:
+    """The `n` most recently started deployments in marts.release_features."""
+    releases, _ = read_marts(warehouse, "deployment_id in (select deployment_id from marts.release_features "
+                                        "order by started_at desc limit $1)", [n])
+    return releases.sort("started_at", descending=True)["deployment_id"].to_list()
