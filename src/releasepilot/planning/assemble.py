@@ -130,6 +130,27 @@ def _teams(history: History, service: str, owner: str | None) -> tuple[str, ...]
     return tuple(sorted({t for t in {owner, *owners} if t}))
 
 
+def choose_windows(train: Train, rankings: dict[str, WindowRanking], order: DeployOrder,
+                   length: timedelta) -> dict[str, TimeWindow]:
+    """The window of each release: the requested one, else its best allowed window that starts after the
+    windows of the releases it must follow (wave order), so the plan does not create its own conflicts."""
+    before: dict[str, list[str]] = {}
+    for first, then, _ in order.constraints:
+        before.setdefault(then, []).append(first)
+    planned: dict[str, TimeWindow] = {}
+    for wave in order.waves:
+        for service in wave.services:
+            requested = train.window_for(service)
+            if requested is not None:
+                planned[service] = requested.to_time_window()
+                continue
+            earliest = max((planned[b].end for b in before.get(service, ()) if b in planned), default=None)
+            allowed = [w for w in rankings[service].allowed if earliest is None or w.start >= earliest]
+            if allowed:
+                planned[service] = TimeWindow(allowed[0].start, allowed[0].start + length)
+    return planned
+
+
 def build_plan(train: Train, warehouse: Path | str, policy: Policy | None = None, now: datetime | None = None,
                scorer: Scorer | RiskSource | None = None, *, tracking_uri: str | None = None,
                source_file: str | None = None) -> Plan:
@@ -191,15 +212,8 @@ def _assemble(train: Train, policy: Policy, history: History, planned_at: dateti
     candidates = hourly_candidates(planned_at, policy.windows.horizon_days, policy.windows.step_hours)
     rankings = score_windows(window_releases, candidates, history.calendar, risk_source.scorer() or impact_only,
                              policy.windows)
-    length = timedelta(hours=policy.windows.window_hours)
-    planned: dict[str, TimeWindow] = {}
-    for r in train.releases:
-        requested = train.window_for(r.service)
-        best = rankings[r.service].best
-        if requested is not None:
-            planned[r.service] = requested.to_time_window()
-        elif best:
-            planned[r.service] = TimeWindow(best[0].start, best[0].start + length)
+    order = plan_waves([OrderRelease(s, s, risk_of[s]) for s in train.services], graph, policy.ordering)
+    planned = choose_windows(train, rankings, order, timedelta(hours=policy.windows.window_hours))
     contract_changes = tuple(r.service for r in train.releases
                              if r.flags.contract_change or touches_contract(commits[r.service],
                                                                              policy.conflicts.contract_paths))
@@ -231,7 +245,6 @@ def _assemble(train: Train, policy: Policy, history: History, planned_at: dateti
                                     risks.get(r.service), blasts[r.service], rankings[r.service],
                                     planned.get(r.service), rollout, decision, rows.get(r.service, {}),
                                     risk_of[r.service], tuple(sorted(nx.descendants(graph, r.service)))))
-    order = plan_waves([OrderRelease(s, s, risk_of[s]) for s in train.services], graph, policy.ordering)
     train_decision = decide_train(train.name, [r.decision for r in releases], policy)
     notes = release_notes(train.name, [NotesRelease(
         r.service, r.version, [{"sha": c["sha"], "message": c.get("message") or ""} for c in r.commits],
