@@ -35,7 +35,7 @@ def load_warehouse(request: IngestRequest) -> IngestReport:
     return run_ingest(request)
 
 
-@flow(name="ingest-history", log_prints=False)
+@flow(name="ingest_history", log_prints=False)
 def ingest_history(source_dir: str = "data/sim", warehouse: str | None = None,
                    git_repos: list[str] | None = None) -> dict:
     """Ingest `source_dir` (+ `git_repos`) into `warehouse`; returns the report as a dict."""
