@@ -28,3 +28,21 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=60):
         yield
+
+
+@pytest.fixture(scope="session")
+def built_history(tmp_path_factory):
+    """A small simulated history (12 services, 4 teams, 120 days), ingested and built into marts (~1 min).
+
+    Returns (sim_dir, warehouse). Treat the warehouse as read-only: copy it (shutil.copy) before writing.
+    """
+    from releasepilot.features import build_features
+    from releasepilot.ingest import IngestRequest, run_ingest
+    from releasepilot.simulation import SimulationConfig, simulate
+
+    root = tmp_path_factory.mktemp("built-history")
+    sim_dir, warehouse = root / "sim", root / "warehouse.duckdb"
+    simulate(SimulationConfig(seed=7, services=12, teams=4, days=120), sim_dir)
+    run_ingest(IngestRequest(source_dir=sim_dir, warehouse=warehouse))
+    build_features(warehouse, REPO_ROOT / "dbt_project")
+    return sim_dir, warehouse
