@@ -91,6 +91,7 @@ class ReleaseExecutor:
         self._approval_guard = threading.Lock()
         self._outcomes: dict[str, ReleaseOutcome] = {}
         self._started: dict[str, datetime] = {}
+        self._approvers: dict[str, list[str]] = {}
 
     # -- events -------------------------------------------------------------------------------------
     def _event(self, kind: str, release: ReleaseExecution | None = None, step: int | None = None,
@@ -226,6 +227,8 @@ class ReleaseExecutor:
                 answer = ApprovalAnswer(False, "policy:approval-failed", f"{type(exc).__name__}: {exc}")
             self._event(ev.APPROVAL_ANSWERED, release, index, status="approved" if answer.approve else "rejected",
                         by=answer.by, reason=answer.reason)
+        if answer.approve:
+            self._approvers.setdefault(release.release_id, []).append(answer.by)
         verb = "approved" if answer.approve else "rolled back"
         return answer.approve, answer.by, f"{gate.phase} gate {verb} by {answer.by}: {answer.reason}"
 
@@ -253,7 +256,8 @@ class ReleaseExecutor:
             plan_id=self.plan.plan_id, release_id=release.release_id, service=release.service,
             version=release.version, previous_version=release.previous_version, status=status, reason=reason,
             started_at=started, finished_at=self.clock.now(), time_to_detect_minutes=detect[0],
-            detected_from=detect[1], decided_by=(failure or {}).get("decided_by", "gate"),
+            detected_from=detect[1],
+            decided_by=(failure or {}).get("decided_by") or ", ".join(self._approvers.get(release.release_id, ["gate"])),
             commit_from=release.commit_from, commit_to=release.commit_to,
             predicted_minutes_to_breach=(failure or {}).get("predicted_minutes_to_breach"))
         self._outcomes[release.release_id] = outcome
