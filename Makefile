@@ -26,7 +26,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 venv: $(VENV)/.synced
 
 demo: venv
-	$(BIN)/python -m releasepilot.demo
+	$(BIN)/python flows/demo.py
 
 test: venv
 	$(BIN)/pytest -q
