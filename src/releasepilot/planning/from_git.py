@@ -1,7 +1,7 @@
 """Build release trains from the history in the warehouse instead of writing them by hand.
 
-- `train_from_history`: for each service, the commits of its repository authored after the last commit its
-  last production deployment shipped (`commit_to`): what would go out if it released now.
+- `train_from_history`: for each service, the commits of its repository after the last commit that a
+  succeeded production deployment shipped (`commit_to`; rolled-back releases do not count as shipped).
 - `generate_train`: a realistic demo train of releases owned by up to N teams, replaying the simulated
   history's most recent production releases (their commits, a bumped version, flags read from the changed
   paths, a CI status, approvals from the team and, for some, a requested window); seeded, so repeatable.
@@ -66,10 +66,9 @@ def train_from_history(warehouse: Path | str, name: str | None = None,
                        row_number() over (partition by repo order by authored_at, sha) as position
                 from raw.commits),
             shipped as (
-                select d.service, max(o.position) as position,
-                       arg_max(d.version, d.started_at) filter (where d.status = 'succeeded') as version
+                select d.service, max(o.position) as position, arg_max(d.version, d.started_at) as version
                 from raw.deployments d join ordered o on o.sha = d.commit_to and o.service = d.service
-                where d.environment = 'production' group by 1)
+                where d.environment = 'production' and d.status = 'succeeded' group by 1)
             select o.service, list(o.sha order by o.position) as shas, any_value(s.version) as version
             from ordered o left join shipped s using (service)
             where o.position > coalesce(s.position, 0)
