@@ -10,7 +10,8 @@ COMMAND_MODULES = [
     "releasepilot.commands.history",   # simulate, ingest, build
     "releasepilot.commands.planning",  # plan, schedule, backtest, train-from-git, generate-train, override
     "releasepilot.commands.rollout",   # detect
-    "releasepilot.commands.risk",      # train, models, score, evaluate
+    "releasepilot.commands.release",   # release, rollouts
+    "releasepilot.commands.risk",      # train, models, score, evaluate, monitor
 ]
 
 

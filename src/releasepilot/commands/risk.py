@@ -1,4 +1,4 @@
-"""Risk commands: train and promote the models, list them, score releases, evaluate on your own CSV."""
+"""Risk commands: train and promote the models, list them, score releases, evaluate a CSV, monitor drift."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command()(models)
     app.command()(score)
     app.command()(evaluate)
+    app.command()(monitor)
 
 
 def _metrics_table(title: str, model: dict, baselines: dict):
@@ -148,5 +149,46 @@ def evaluate(
         out.print(_metrics_table(f"{csv}: trained on {report.train_rows} oldest rows, tested on "
                                  f"{report.test_rows} newest", report.model, report.baselines))
         out.print(f"metrics used: {', '.join(report.metrics_used)}\ncalibration: {report.calibration}")
+
+    run_command(body)
+
+
+def monitor(
+    days: int = typer.Option(30, min=1, help="Recent window: releases of the last N days of history."),
+    retrain: bool = typer.Option(False, help="Run training when drift or decay passes the spec's limits."),
+    warehouse: Path = typer.Option(None, help="DuckDB file (default data/warehouse.duckdb)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Evidently drift and decay of the release champion: training window vs recent releases."""
+
+    def body() -> None:
+        from releasepilot.config import get_settings
+        from releasepilot.risk.monitor import monitor_warehouse
+
+        path = warehouse or get_settings().warehouse_path
+        report = monitor_warehouse(path, days=days)
+        if retrain and report.verdict.retrain:
+            from releasepilot.risk.pipeline import default_ground_truth, run_training
+
+            report.retrained = run_training(path, ground_truth_path=default_ground_truth()).as_dict()
+        if as_json:
+            emit_json(report.as_dict())
+            return
+        out = console()
+        verdict = "[red]retrain[/]" if report.verdict.retrain else "[green]ok[/]"
+        out.print(f"reference {report.reference_rows} releases, current {report.current_rows} "
+                  f"({report.labelled_current} with outcomes)")
+        out.print(f"drifted features: {', '.join(report.drifted_features) or 'none'}")
+        if report.prediction_drift:
+            out.print(f"prediction drift: {report.prediction_drift['method']} "
+                      f"{report.prediction_drift['value']:.3f} (drifted: {report.prediction_drift['drifted']})")
+        if report.auc_drop is not None:
+            out.print(f"ROC AUC {report.current_metrics['roc_auc']:.3f} now vs {report.reference_auc:.3f} "
+                      f"at validation (drop {report.auc_drop:+.3f})")
+        out.print(f"{verdict}: {'; '.join(report.verdict.reasons)}")
+        out.print(f"reports: {', '.join(report.html)}")
+        if report.retrained:
+            for entry in report.retrained["models"]:
+                out.print(f"retrained {entry['model']} v{entry['version']}: {entry['reason']}")
 
     run_command(body)
