@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
-from releasepilot.rollout.detector import (METRIC_DETECTORS, DetectorConfig, StreamingDetector, detect_series,
-                                           first_alarm)
+from releasepilot.rollout.detector import (
+    METRIC_DETECTORS,
+    DetectorConfig,
+    StreamingDetector,
+    detect_series,
+    first_alarm,
+)
 from releasepilot.simulation.telemetry import BAD_DIRECTION, METRICS, FaultSpec, Surge, simulate_telemetry
 
-MIDNIGHT = datetime(2025, 1, 6, 0, 0, tzinfo=timezone.utc)
+MIDNIGHT = datetime(2025, 1, 6, 0, 0, tzinfo=UTC)
 NINE_AM_DAY_2 = 24 * 60 + 9 * 60
 
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from releasepilot.rollout.gates import (GateLimits, MetricSpec, assess_gate_run, classify_metric, judge_canary,
-                                        source_error)
+from releasepilot.rollout.gates import (
+    GateLimits,
+    MetricSpec,
+    assess_gate_run,
+    classify_metric,
+    judge_canary,
+    source_error,
+)
 
 RNG = np.random.default_rng(11)
 BASE = RNG.normal(100.0, 2.0, 30)

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -62,7 +62,7 @@ def prometheus_url(tmp_path_factory):
     started = time.monotonic()
 
     class Exporter(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server API
+        def do_GET(self):
             body = _exposition(time.monotonic() - started).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
@@ -109,10 +109,10 @@ def prometheus_url(tmp_path_factory):
 
 def test_reads_canary_and_baseline_through_promql(prometheus_url):
     time.sleep(3.0)              # every point of the range below has a full 3 s rate window of scrapes
-    source = PrometheusHealthSource(prometheus_url, window="3s", step_seconds=0.5)
-    end = datetime.now(timezone.utc)
+    source = PrometheusHealthSource(prometheus_url, window="3s", step_seconds=0.25)
+    end = datetime.now(UTC)
     samples = source.fetch(SERVICE, end - timedelta(seconds=2), end)
-    assert len(samples.canary["error_rate"]) >= 4
+    assert len(samples.canary["error_rate"]) >= 8
     assert samples.canary["error_rate"].mean() == pytest.approx(0.20, abs=0.02)
     assert samples.baseline["error_rate"].mean() == pytest.approx(0.01, abs=0.005)
     assert samples.canary["throughput"].mean() == pytest.approx(50.0 * 60, rel=0.1)
@@ -126,14 +126,14 @@ def test_reads_canary_and_baseline_through_promql(prometheus_url):
 
 def test_unknown_service_is_empty_and_unavailable(prometheus_url):
     source = PrometheusHealthSource(prometheus_url, window="3s", step_seconds=1.0)
-    end = datetime.now(timezone.utc)
+    end = datetime.now(UTC)
     with pytest.raises(HealthSourceUnavailable, match="no samples"):
         source.fetch("nobody-here", end - timedelta(seconds=4), end)
 
 
 def test_server_down_is_unavailable():
     source = PrometheusHealthSource(f"http://127.0.0.1:{_free_port()}", timeout=1.0)
-    end = datetime.now(timezone.utc)
+    end = datetime.now(UTC)
     with pytest.raises(HealthSourceUnavailable, match="unreachable"):
         source.fetch(SERVICE, end - timedelta(minutes=5), end)
 

@@ -78,9 +78,9 @@ def test_unknown_or_tricky_placeholders_are_refused(tmp_path):
 
 def test_failing_command_is_retried_with_backoff_then_succeeds(tmp_path):
     counter = tmp_path / "count"
-    flaky = [sys.executable, "-c",
-             f"import pathlib, sys; p = pathlib.Path({str(counter)!r}); n = int(p.read_text()) if p.exists() "
-             "else 0; p.write_text(str(n + 1)); sys.exit(0 if n >= 2 else 1)"]
+    script = (f"import pathlib, sys; p = pathlib.Path({str(counter)!r}); n = int(p.read_text()) if p.exists() "
+              "else 0; p.write_text(str(n + 1)); sys.exit(0 if n >= 2 else 1)")
+    flaky = [sys.executable, "-c", script]
     target = CommandTarget(_templates(tmp_path, deploy=flaky), attempts=4, base_delay=0.01)
     result = target.deploy_step("checkout-api", "2.0.0", RolloutStep(0, 5))
     assert result.attempts == 3 and counter.read_text() == "3"
@@ -124,7 +124,7 @@ def webhook_server():
     failures = {"left": 0}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server API
+        def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             received.append({"body": body, "content_type": self.headers["Content-Type"],
                              "token": self.headers.get("X-Token")})

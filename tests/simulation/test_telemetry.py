@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ def test_same_seed_same_series_other_seed_differs():
 
 
 def test_daily_cycle_peaks_in_the_afternoon():
-    t = simulate_telemetry(24 * 60, start=datetime(2025, 1, 6, tzinfo=timezone.utc), seed=1)
+    t = simulate_telemetry(24 * 60, start=datetime(2025, 1, 6, tzinfo=UTC), seed=1)
     hourly = t.baseline["throughput"].reshape(24, 60).mean(axis=1)
     assert 12 <= int(np.argmax(hourly)) <= 16 and int(np.argmin(hourly)) in (0, 1, 2, 3, 4)
 

@@ -7,6 +7,7 @@ writes the per-row scores as a CSV, atomically (nothing partial on error).
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -103,7 +104,7 @@ def _times(frame, column: str, path: Path) -> list[Any]:
 
 def _finite(x: float) -> float | None:
     """NaN becomes None (null in JSON and CSV)."""
-    return None if x != x else float(x)
+    return None if math.isnan(x) else float(x)
 
 
 def detect_csv(path: Path, time_col: str, value_col: str, *, covariate_col: str | None = None,

@@ -31,9 +31,11 @@ DEFAULT_HUBER_C = 3.0           # errors are clipped at this many spreads before
 DEFAULT_CUSUM_K = 1.0           # allowance, in spreads
 DEFAULT_CUSUM_H = 12.0          # decision interval, in spreads
 DEFAULT_SPIKE_Z = 10.0          # one point this far out alarms by itself
-DEFAULT_WARMUP = 12             # points used to initialise; no alarm before
+DEFAULT_WARMUP = 20             # points used to initialise; no alarm before
 DEFAULT_RELEARN_POINTS = 5      # consecutive good-direction outliers before re-learning the level
 DEFAULT_MIN_REL_SCALE = 0.01    # spread floor relative to |level|
+INIT_SCALE_INFLATION = 1.25     # a spread from a dozen points is often too small: start wider
+INIT_STD_SHARE = 0.5           # lower bound of the initial spread, as a share of the warm-up std
 ROBUST_SIGMA = 1.4826           # MAD -> sigma for a normal distribution
 MEAN_ABS_TO_SIGMA = math.sqrt(math.pi / 2)
 
@@ -53,6 +55,7 @@ class DetectorConfig:
     cusum_k: float = DEFAULT_CUSUM_K
     cusum_h: float = DEFAULT_CUSUM_H
     spike_z: float = DEFAULT_SPIKE_Z
+    z_clip: float | None = None    # cap on one point's CUSUM contribution (default 2 * cusum_h)
     warmup: int = DEFAULT_WARMUP
     relearn_points: int = DEFAULT_RELEARN_POINTS
     min_rel_scale: float = DEFAULT_MIN_REL_SCALE
@@ -69,10 +72,11 @@ class DetectorConfig:
 
 # Per-metric settings for the four rollout metrics (load covariate = the baseline pool's value).
 # Normalised by the baseline the daily cycle cancels out, so no trend is tracked there (a trend term
-# would learn a slow leak away); error rates are noisy counts: slower level, sqrt, smaller allowance.
+# would learn a slow leak away). Error rates are noisy, skewed counts when the canary is small: a slower
+# level, a smaller allowance, and one point's CUSUM push capped so a lone noisy minute cannot alarm.
 METRIC_DETECTORS: dict[str, DetectorConfig] = {
-    "error_rate": DetectorConfig(direction="up", transform="sqrt", trend_beta=0.0, level_alpha=0.01,
-                                 cusum_k=0.5, cusum_h=10.0, warmup=20),
+    "error_rate": DetectorConfig(direction="up", trend_beta=0.0, level_alpha=0.01, cusum_k=0.5, cusum_h=12.0,
+                                 z_clip=4.0, spike_z=12.0, warmup=20, min_abs_scale=1e-4),
     "latency_p99": DetectorConfig(direction="up", elasticity=1.0, trend_beta=0.0),
     "saturation": DetectorConfig(direction="up", elasticity=1.0, trend_beta=0.0),
     "throughput": DetectorConfig(direction="down", elasticity=1.0, trend_beta=0.0),
@@ -111,6 +115,7 @@ class StreamingDetector:
     _cusum: float = 0.0
     _good_run: deque = field(default_factory=lambda: deque(maxlen=64))
     _index: int = 0
+    _learned: int = 0
 
     def _normalise(self, value: float, covariate: float | None) -> float:
         """Value divided by (load / reference load) ** elasticity; the reference is fixed at warm-up so
@@ -132,11 +137,17 @@ class StreamingDetector:
         if covs:
             self._cov_ref = float(np.median(covs))
         data = np.asarray([self._normalise(v, c) for v, c in self._buffer])
-        self._level = float(np.median(data))
         diffs = np.diff(data)
         mad = float(np.median(np.abs(diffs - np.median(diffs)))) * ROBUST_SIGMA / math.sqrt(2)
-        spread = float(np.median(np.abs(data - self._level))) * ROBUST_SIGMA
-        self._scale = self._floor(max(mad, spread))
+        spread = float(np.median(np.abs(data - np.median(data)))) * ROBUST_SIGMA
+        # many equal values (zero errors in most minutes) make both robust spreads vanish: keep a share
+        # of the plain standard deviation as a lower bound
+        scale = max(mad, spread, INIT_STD_SHARE * float(np.std(data)))
+        # a winsorised mean: robust to a few outliers, unbiased for skewed counts (a median is not)
+        centre = float(np.median(data))
+        reach = self.config.huber_c * scale
+        self._level = float(np.clip(data, centre - reach, centre + reach).mean())
+        self._scale = self._floor(scale * INIT_SCALE_INFLATION)
 
     def update(self, value: float, covariate: float | None = None) -> DetectorPoint:
         """Score `value` (optionally with its load covariate), then learn from it."""
@@ -158,7 +169,8 @@ class StreamingDetector:
         scale = self._floor(self._scale)
         z_raw = residual / scale
         z = {"up": z_raw, "down": -z_raw, "both": abs(z_raw)}[cfg.direction]
-        self._cusum = max(0.0, self._cusum + min(z, 2 * cfg.cusum_h) - cfg.cusum_k)
+        cap = 2 * cfg.cusum_h if cfg.z_clip is None else cfg.z_clip
+        self._cusum = max(0.0, self._cusum + min(z, cap) - cfg.cusum_k)
         spike = z >= cfg.spike_z
         alarm = spike or self._cusum >= cfg.cusum_h
         score = max(self._cusum / cfg.cusum_h, max(z, 0.0) / cfg.spike_z)
@@ -182,7 +194,10 @@ class StreamingDetector:
         clipped = max(-cfg.huber_c * scale, min(cfg.huber_c * scale, residual))
         self._level += cfg.damping * self._trend + cfg.level_alpha * clipped
         self._trend = cfg.damping * self._trend + cfg.level_alpha * cfg.trend_beta * clipped
-        self._scale += cfg.scale_alpha * (abs(clipped) * MEAN_ABS_TO_SIGMA - self._scale)
+        # a plain running mean while few points are known (the warm-up estimate is rough), then EW
+        self._learned += 1
+        gain = max(cfg.scale_alpha, 1.0 / (cfg.warmup + self._learned))
+        self._scale += gain * (abs(clipped) * MEAN_ABS_TO_SIGMA - self._scale)
 
 
 def detect_series(values: Sequence[float] | np.ndarray, config: DetectorConfig | None = None,

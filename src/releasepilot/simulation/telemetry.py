@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -25,8 +25,10 @@ FAULT_SHAPES: tuple[str, ...] = ("step", "ramp", "spike", "leak", "surge", "none
 HEALTHY_SHAPES: frozenset[str] = frozenset({"surge", "none"})
 
 INSTANCES = 10                 # pool size when a pool takes the whole traffic
-MIN_BASELINE_SHARE = 0.05      # a reference pool kept after the canary reaches 100%
+MIN_BASELINE_SHARE = 0.05      # the reference pool kept once the canary takes 100%
 MAX_SATURATION = 0.999
+SATURATION_KNEE = 0.8          # latency starts to queue above this saturation
+QUEUE_SLOPE = 4.0              # relative latency rise per unit of saturation above the knee
 MAX_ERROR_RATE = 1.0
 
 
@@ -166,8 +168,7 @@ def _pool_means(profile: ServiceProfile, load: np.ndarray) -> dict[str, np.ndarr
     }
 
 
-def _apply_fault(means: dict[str, np.ndarray], fault: FaultSpec, minutes: np.ndarray,
-                 profile: ServiceProfile) -> dict[str, np.ndarray]:
+def _apply_fault(means: dict[str, np.ndarray], fault: FaultSpec, minutes: np.ndarray) -> dict[str, np.ndarray]:
     out = {k: v.copy() for k, v in means.items()}
     if not fault.is_fault:
         return out
@@ -176,9 +177,14 @@ def _apply_fault(means: dict[str, np.ndarray], fault: FaultSpec, minutes: np.nda
         out["throughput"] = out["throughput"] / (1 + s)
     else:
         out[fault.metric] = out[fault.metric] * (1 + s)
-    if fault.metric == "saturation":       # a saturated instance queues: latency follows
-        excess = np.clip(out["saturation"] - 0.8, 0, None)
-        out["latency_p99"] = out["latency_p99"] * (1 + 4 * excess)
+    return out
+
+
+def _queueing(means: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Past 80% saturation an instance queues: latency rises (either pool: a leak or a big surge)."""
+    out = dict(means)
+    excess = np.clip(out["saturation"] - SATURATION_KNEE, 0, None)
+    out["latency_p99"] = out["latency_p99"] * (1 + QUEUE_SLOPE * excess)
     out["saturation"] = np.clip(out["saturation"], 0, MAX_SATURATION)
     out["error_rate"] = np.clip(out["error_rate"], 0, MAX_ERROR_RATE)
     return out
@@ -211,11 +217,13 @@ def simulate_telemetry(
     seed: int = 0,
 ) -> Telemetry:
     """Simulate `minutes` of telemetry for one deployment: the canary takes `canary_weight` of traffic
-    (a scalar or one weight per minute), the baseline the rest (at least `MIN_BASELINE_SHARE`)."""
+    (a scalar or one weight per minute). As Kayenta advises, the baseline is a pool of the old version
+    of the same size as the canary (share `min(w, 1 - w)`, at least `MIN_BASELINE_SHARE`): comparing
+    pools of very different sizes confuses noise with regressions."""
     if minutes <= 0:
         raise ValueError("minutes must be > 0")
     profile = profile or ServiceProfile()
-    start = start or datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+    start = start or datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
     fault = fault or FaultSpec()
     rng = np.random.default_rng(seed)
     t = np.arange(minutes)
@@ -228,10 +236,11 @@ def simulate_telemetry(
     weight = np.broadcast_to(np.asarray(canary_weight, dtype=float), (minutes,)).copy()
     if np.any((weight <= 0) | (weight > 1)):
         raise ValueError("canary_weight must be in (0, 1]")
-    base_share = np.maximum(1 - weight, MIN_BASELINE_SHARE)
+    base_share = np.maximum(np.minimum(weight, 1 - weight), MIN_BASELINE_SHARE)
     total_rpm = profile.base_rpm * load
-    baseline_mean = _pool_means(profile, load)
-    canary_mean = _apply_fault(baseline_mean, fault, t, profile)
+    healthy = _pool_means(profile, load)
+    baseline_mean = _queueing(healthy)
+    canary_mean = _queueing(_apply_fault(healthy, fault, t))
     return Telemetry(
         start=start,
         minutes=t,

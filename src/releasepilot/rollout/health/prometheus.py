@@ -14,7 +14,12 @@ from datetime import datetime
 
 import numpy as np
 
-from releasepilot.rollout.health.base import HEALTH_METRICS, HealthSamples, HealthSource, HealthSourceUnavailable
+from releasepilot.rollout.health.base import (
+    HEALTH_METRICS,
+    HealthSamples,
+    HealthSource,
+    HealthSourceUnavailable,
+)
 
 PROMQL_TEMPLATES: dict[str, str] = {
     "error_rate": (

@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from datetime import datetime
 
-from releasepilot.rollout.health.base import HEALTH_METRICS, HealthSamples, HealthSource, HealthSourceUnavailable
+from releasepilot.rollout.health.base import (
+    HEALTH_METRICS,
+    HealthSamples,
+    HealthSource,
+    HealthSourceUnavailable,
+)
 from releasepilot.simulation.telemetry import Telemetry
 
 

@@ -18,8 +18,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from releasepilot.errors import InputError
-from releasepilot.rollout.targets.base import (DeployError, DeployResult, DeployTarget, RolloutStep,
-                                               validate_service, validate_version)
+from releasepilot.rollout.targets.base import (
+    DeployError,
+    DeployResult,
+    DeployTarget,
+    RolloutStep,
+    validate_service,
+    validate_version,
+)
 from releasepilot.rollout.targets.retry import DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY, retry_with_backoff
 
 ACTIONS = ("deploy_step", "rollback", "status")

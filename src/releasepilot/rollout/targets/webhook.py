@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from releasepilot.rollout.targets.base import (DeployError, DeployResult, DeployTarget, RolloutStep,
-                                               validate_service, validate_version)
+from releasepilot.rollout.targets.base import (
+    DeployError,
+    DeployResult,
+    DeployTarget,
+    RolloutStep,
+    validate_service,
+    validate_version,
+)
 from releasepilot.rollout.targets.retry import DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY, retry_with_backoff
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
