@@ -11,10 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "flows"))
 
-from releasepilot.rollout import events as ev  # noqa: E402
-from releasepilot.rollout.execution_plan import (ExecutionPlan, ReleaseExecution, StepSpec,  # noqa: E402
-                                                 save_execution_plan)
-from releasepilot.rollout.outcomes import read_outcomes  # noqa: E402
+from releasepilot.rollout import events as ev
+from releasepilot.rollout.execution_plan import ExecutionPlan, ReleaseExecution, StepSpec, save_execution_plan
+from releasepilot.rollout.outcomes import read_outcomes
 
 PAUSE_WAIT_SECONDS = 90
 
@@ -32,6 +31,7 @@ def _paused_run_id(name: str):
 
 def test_flow_pauses_for_a_person_and_records_who_decided(prefect_server, tmp_path):
     from prefect.flow_runs import resume_flow_run
+
     from run_release import run_release
 
     warehouse = tmp_path / "warehouse.duckdb"
@@ -45,7 +45,7 @@ def test_flow_pauses_for_a_person_and_records_who_decided(prefect_server, tmp_pa
         try:
             box["result"] = run_release("flow-plan", health="down", warehouse=str(warehouse), approval_timeout=120,
                                         approval_poll=1)
-        except BaseException as exc:        # surfaced by the assertions below
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertions below
             box["error"] = exc
 
     worker = threading.Thread(target=run, daemon=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from releasepilot.rollout import events as ev
 from releasepilot.rollout.execution_plan import ExecutionPlan, load_execution_plan, save_execution_plan
 from rollout.plans import three_wave_plan
 
-T0 = datetime(2025, 1, 6, 9, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 6, 9, tzinfo=UTC)
 
 
 def test_events_are_appended_in_order_with_their_evidence(tmp_path):

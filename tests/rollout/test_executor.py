@@ -9,7 +9,6 @@ import pytest
 from releasepilot.rollout import events as ev
 from releasepilot.rollout.execution_plan import ExecutionPlan
 from releasepilot.rollout.executor import ApprovalAnswer, execute_plan
-from releasepilot.rollout.targets.base import DeployError
 from releasepilot.simulation.telemetry import FaultSpec
 from rollout.plans import fleet, release, three_wave_plan
 

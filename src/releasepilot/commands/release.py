@@ -16,11 +16,11 @@ def register(app: typer.Typer) -> None:
 
 def release(
     plan: str = typer.Option(..., "--plan", help="Execution plan id (stored in app.execution_plans)."),
-    fault: list[str] = typer.Option(None, "--fault", help="Inject a fault into the simulated fleet: "
+    fault: list[str] = typer.Option(None, "--fault", help="Inject a fault into the simulated fleet: "  # noqa: B008
                                     "service=shape:metric:size[:onset_min[:duration_min]] (repeatable)."),
     target: str = typer.Option("simulated", help="Deploy target: simulated, command or webhook."),
     health: str = typer.Option("simulated", help="Health source: simulated, prometheus or down (drill)."),
-    warehouse: Path = typer.Option(None, help="DuckDB file (default data/warehouse.duckdb)."),
+    warehouse: Path = typer.Option(None, help="DuckDB file (default data/warehouse.duckdb)."),  # noqa: B008
     lock_timeout: float = typer.Option(0.0, help="Seconds to wait for another rollout of a service."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -51,7 +51,7 @@ def release(
 
 def rollouts(
     plan: str = typer.Option(None, "--plan", help="Show one plan's events (default: every rollout)."),
-    warehouse: Path = typer.Option(None, help="DuckDB file (default data/warehouse.duckdb)."),
+    warehouse: Path = typer.Option(None, help="DuckDB file (default data/warehouse.duckdb)."),  # noqa: B008
     as_json: bool = JsonOption,
 ) -> None:
     """List rollouts (status, runs, releases) or one plan's event log."""

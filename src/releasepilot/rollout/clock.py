@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-DEFAULT_SIM_START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+DEFAULT_SIM_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 
 class Clock(ABC):
@@ -35,7 +35,7 @@ class Clock(ABC):
 
 class WallClock(Clock):
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep_until(self, moment: datetime) -> None:
         delay = (moment - self.now()).total_seconds()
@@ -48,7 +48,7 @@ class SimulatedClock(Clock):
 
     def __init__(self, start: datetime = DEFAULT_SIM_START):
         if start.tzinfo is None:
-            start = start.replace(tzinfo=timezone.utc)
+            start = start.replace(tzinfo=UTC)
         self._now = start
         self._guard = threading.Lock()
         self._local = threading.local()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +121,12 @@ def to_jsonable(value: Any) -> Any:
 def utc_naive(moment: datetime) -> datetime:
     """DuckDB TIMESTAMP holds UTC without an offset."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
 def as_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def ensure_events_table(con: Any) -> None:
@@ -172,7 +172,7 @@ class EventLog:
             seq = con.execute(f"SELECT coalesce(max(seq), 0) + 1 FROM {EVENTS_TABLE}").fetchone()[0]
             con.execute(f"INSERT INTO {EVENTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [seq, self.plan_id, self.run_id, release_id, service, step_index, kind, status,
-                         utc_naive(at), utc_naive(datetime.now(timezone.utc)), payload])
+                         utc_naive(at), utc_naive(datetime.now(UTC)), payload])
             con.execute("COMMIT")
 
     def events(self) -> list[Event]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +216,7 @@ def save_execution_plan(warehouse: Path | str, plan: ExecutionPlan) -> None:
         con.execute("BEGIN TRANSACTION")
         con.execute(f"DELETE FROM {PLANS_TABLE} WHERE plan_id = ?", [plan.plan_id])
         con.execute(f"INSERT INTO {PLANS_TABLE} VALUES (?, ?, ?, ?)",
-                    [plan.plan_id, plan.train, datetime.now(timezone.utc).replace(tzinfo=None),
+                    [plan.plan_id, plan.train, datetime.now(UTC).replace(tzinfo=None),
                      json.dumps(plan.to_dict())])
         con.execute("COMMIT")
 

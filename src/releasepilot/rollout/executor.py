@@ -78,12 +78,12 @@ class ReleaseExecutor:
     """Runs one plan; create one per run (`execute` may be called again on a new instance to resume)."""
 
     def __init__(self, plan: ExecutionPlan, target: DeployTarget, health: HealthSource, clock: Clock,
-                 warehouse: Path | str, *, approver: Approver = refuse, gate: GateSettings = GateSettings(),
+                 warehouse: Path | str, *, approver: Approver = refuse, gate: GateSettings | None = None,
                  fault_onset: Callable[[str], datetime | None] | None = None,
                  lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS, run_id: str | None = None):
         self.plan, self.target, self.health, self.clock = plan, target, health, clock
         self.warehouse = Path(warehouse)
-        self.approver, self.gate = approver, gate
+        self.approver, self.gate = approver, gate or GateSettings()
         self.fault_onset = fault_onset or (lambda service: None)
         self.lock_timeout = lock_timeout
         self.run_id = run_id or uuid.uuid4().hex[:12]
@@ -223,7 +223,7 @@ class ReleaseExecutor:
             self._event(ev.APPROVAL_REQUESTED, release, index, status=gate.phase, reasons=list(gate.reasons))
             try:
                 answer = self.approver(request)
-            except Exception as exc:                # a timeout or a broken channel: nobody approved
+            except Exception as exc:  # noqa: BLE001 - a timeout or a broken channel: nobody approved
                 answer = ApprovalAnswer(False, "policy:approval-failed", f"{type(exc).__name__}: {exc}")
             self._event(ev.APPROVAL_ANSWERED, release, index, status="approved" if answer.approve else "rejected",
                         by=answer.by, reason=answer.reason)

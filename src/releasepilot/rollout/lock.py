@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ def _try_take(warehouse: Path, services: list[str], plan_id: str, run_id: str) -
             con.execute("ROLLBACK")
             s, p, r, at = rows[0]
             return LockHolder(s, p, r, as_utc(at))
-        now = utc_naive(datetime.now(timezone.utc))
+        now = utc_naive(datetime.now(UTC))
         con.execute(f"DELETE FROM {LOCKS_TABLE} WHERE service IN ({placeholders})", services)
         for service in services:
             con.execute(f"INSERT INTO {LOCKS_TABLE} VALUES (?, ?, ?, ?)", [service, plan_id, run_id, now])

@@ -10,7 +10,7 @@ Writes are idempotent: running a resumed plan again adds nothing twice.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def ensure_outcome_tables(con: Any) -> None:
 
 def record_outcomes(warehouse: Path | str, outcomes: list[ReleaseOutcome]) -> int:
     """Append the outcomes not yet recorded (one transaction); returns how many raw.deployments rows were added."""
-    now = utc_naive(datetime.now(timezone.utc))
+    now = utc_naive(datetime.now(UTC))
     added = 0
     with open_store(warehouse) as con:
         ensure_outcome_tables(con)

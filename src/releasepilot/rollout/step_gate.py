@@ -19,8 +19,15 @@ from typing import Any
 import numpy as np
 
 from releasepilot.rollout.detector import METRIC_DETECTORS, DetectorConfig, StreamingDetector
-from releasepilot.rollout.gates import (DEFAULT_METRIC_SPECS, STATUS_RANK, GateLimits, MetricSpec, assess_gate_run,
-                                        judge_canary, source_error)
+from releasepilot.rollout.gates import (
+    DEFAULT_METRIC_SPECS,
+    STATUS_RANK,
+    GateLimits,
+    MetricSpec,
+    assess_gate_run,
+    judge_canary,
+    source_error,
+)
 from releasepilot.rollout.health.base import HealthSource, HealthSourceUnavailable
 from releasepilot.rollout.predictive import assess_breach
 
