@@ -19,6 +19,16 @@ def measure_drift(warehouse: Path, days: int) -> dict:
     return monitor_warehouse(warehouse, days=days).as_dict()
 
 
+def _train_flow():
+    """The `train_models` flow from the file next to this one (flows/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_models_flow", Path(__file__).with_name("train_models.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.train_models
+
+
 @flow(name="monitor_models")
 def monitor_models(warehouse: str | None = None, days: int = 30) -> dict:
     """Compare the training window with recent releases; retrain when the thresholds are crossed."""
@@ -30,9 +40,7 @@ def monitor_models(warehouse: str | None = None, days: int = 30) -> dict:
              f"AUC drop: {summary['auc_drop']}", f"Retrain: **{summary['retrain']}** ({'; '.join(summary['reasons'])})"]
     create_markdown_artifact(markdown="\n".join(lines), key="risk-monitoring")
     if summary["retrain"]:
-        from train_models import train_models
-
-        summary["retrained"] = train_models(warehouse=str(path))
+        summary["retrained"] = _train_flow()(warehouse=str(path))
     return summary
 
 

@@ -82,12 +82,13 @@ def models(as_json: bool = JsonOption) -> None:
 
         table = Table(title="Registered risk models")
         for column in ("model", "version", "aliases", "auc", "ece", "caught@10%", "decision"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column != "decision")
         for row in rows:
             m = row["metrics"]
             table.add_row(row["model"], row["version"], ",".join(row["aliases"]),
                           f"{m.get('roc_auc', float('nan')):.3f}", f"{m.get('ece', float('nan')):.3f}",
-                          f"{m.get('caught_at_10pct', float('nan')):.0%}", row["reason"] or "")
+                          f"{m.get('caught_at_10pct', float('nan')):.0%}",
+                          f"{row['decision'] or ''}: {row['reason'] or ''}")
         console().print(table if rows else "no risk model registered yet: run `releasepilot train`")
 
     run_command(body)

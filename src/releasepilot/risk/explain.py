@@ -24,6 +24,15 @@ def _num(v) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:.2f}"
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _days(v) -> str:
+    return "1 day" if round(v) == 1 else f"{v:.0f} days"
+
+
 def _flag(yes: str, no: str) -> Callable[[object], str]:
     return lambda v: yes if bool(v) else no
 
@@ -50,7 +59,7 @@ PHRASES: dict[str, Callable[[object], str]] = {
     "rexp": lambda v: f"author's recent experience is {v:.1f}",
     "sexp": lambda v: f"author has {_num(v)} prior commits in this subsystem",
     "ndev": lambda v: f"{_num(v)} developers touched these files before",
-    "age": lambda v: f"files were last changed {v:.0f} days earlier",
+    "age": lambda v: f"files were last changed {_days(v)} earlier",
     "nuc": lambda v: f"{_num(v)} unique earlier changes to these files",
     "tests_touched": lambda v: f"{_num(v)} test files touched",
     "has_test_changes": _flag("tests were changed", "no test changes"),
@@ -63,7 +72,7 @@ PHRASES: dict[str, Callable[[object], str]] = {
     "transitive_dependents": lambda v: f"{_num(v)} services depend on it transitively",
     "deploy_hour": lambda v: f"deploys at {int(v):02d}:00 UTC",
     "deploy_weekday": lambda v: f"deploys on a {WEEKDAYS[int(v) % 7]}",
-    "traffic_percentile": lambda v: f"traffic is at its {v * 100:.0f}th percentile",
+    "traffic_percentile": lambda v: f"traffic is at its {_ordinal(round(v * 100))} percentile",
     "oncall_present": _flag("on-call is present", "nobody is on call"),
     "concurrent_same_service": lambda v: f"{_num(v)} other releases of this service at the same time",
     "concurrent_dependent": lambda v: f"{_num(v)} dependent services release at the same time",
@@ -76,7 +85,7 @@ PHRASES: dict[str, Callable[[object], str]] = {
     "team_fail_rate_30d": lambda v: f"the team failed {v:.0%} of releases in the last 30 days",
     "team_fail_rate_90d": lambda v: f"the team failed {v:.0%} of releases in the last 90 days",
     "svc_releases_90d": lambda v: f"{_num(v)} releases of this service in 90 days",
-    "days_since_last_release": lambda v: f"{v:.0f} days since the last release",
+    "days_since_last_release": lambda v: f"{_days(v)} since the last release",
     "in_freeze": _flag("inside a change freeze", "outside change freezes"),
     "change_risk_max": lambda v: f"riskiest change scores {v:.2f}",
     "change_risk_mean": lambda v: f"changes score {v:.2f} on average",

@@ -28,14 +28,19 @@ SPEC_ARTIFACT = "spec.json"
 PIP_REQUIREMENTS_PACKAGES = ("catboost", "pandas", "numpy")
 EXAMPLE_ROWS = 5
 SHAP_SAMPLE = 2000
+QUIET_MLFLOW = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
 
 
 def configure_mlflow(tracking_uri: str | None = None) -> str:
     """Point MLflow at the configured store (called inside functions, never at import)."""
+    import os
+
     import mlflow
 
     from releasepilot.config import get_settings
 
+    for key, value in QUIET_MLFLOW.items():   # mlflow.env values that mlflow reads from the environment
+        os.environ.setdefault(key, value)
     settings = get_settings()
     uri = tracking_uri or settings.tracking_uri()
     mlflow.set_tracking_uri(uri)
