@@ -9,6 +9,7 @@ and logged to MLflow; `assess_drift` (a pure function) decides whether the model
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,7 +114,9 @@ def monitor_frames(reference: pl.DataFrame, current: pl.DataFrame, spec: ModelSp
     definition = DataDefinition(numerical_columns=numeric, categorical_columns=spec.categorical_features)
     ref_ds = Dataset.from_pandas(_pandas(reference, spec, ref_pred), data_definition=definition)
     cur_ds = Dataset.from_pandas(_pandas(current, spec, cur_pred), data_definition=definition)
-    drift_snapshot = Report([DataDriftPreset()]).run(cur_ds, ref_ds)   # evidently: current first
+    with warnings.catch_warnings():   # evidently divides by zero on constant columns (correlations)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        drift_snapshot = Report([DataDriftPreset()]).run(cur_ds, ref_ds)   # evidently: current first
     drift = column_drift(drift_snapshot.dict())
     drifted = sorted(c for c, d in drift.items() if d["drifted"] and c != PREDICTION)
     html = []
@@ -175,7 +178,7 @@ def monitor_warehouse(warehouse: Path | str, *, days: int = DEFAULT_DAYS, out_di
     current = releases.filter(pl.col(spec.time_column) >= latest - timedelta(days=days))
     reference = releases.filter(pl.col(spec.time_column) < cutoff)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_dir = out_dir or get_settings().home / "data" / "monitoring" / stamp
+    out_dir = out_dir or get_settings().home / "data" / "reports" / "monitoring" / stamp
     report = monitor_frames(reference, current, spec, predict=champions.release.predict,
                             reference_auc=reference_auc, out_dir=out_dir)
     (out_dir / "summary.json").write_text(json.dumps(report.as_dict(), indent=2, default=str))
