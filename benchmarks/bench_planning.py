@@ -2,7 +2,10 @@
 
 For each size (services, releases) it builds a layered dependency graph, one week of hourly traffic,
 on-call and a freeze, then times: the calendar build, the plan (blast radius, window scoring over 168
-hourly candidates, deploy waves, rollout steps) and the CP-SAT portfolio schedule over 168 windows.
+hourly candidates, deploy waves, rollout steps), the full plan assembly (`planning.assemble._assemble`:
+all of the above plus conflicts, readiness, GO/NO-GO decisions and release notes, from facts in memory:
+reading the warehouse is measured on a real simulated history with `--warehouse`) and the CP-SAT
+portfolio schedule over 168 windows.
 Prints median seconds over the repeats and peak Python memory (tracemalloc, one extra run; OR-Tools'
 C++ memory is not included, see the process max RSS at the end).
 
@@ -108,6 +111,63 @@ def plan(org: dict[str, Any], calendar: HourlyCalendar) -> dict[str, Any]:
     return {"rankings": rankings, "waves": waves, "steps": steps, "releases": releases, "risk": risk}
 
 
+def full_plan_inputs(org: dict[str, Any], calendar: HourlyCalendar) -> dict[str, Any]:
+    """The facts `_assemble` takes, as build_plan would gather them from a warehouse."""
+    from releasepilot.planning.gather import History
+    from releasepilot.planning.risk_source import custom_risk
+    from releasepilot.planning.types import ReleaseRisk
+    from releasepilot.train import parse_train
+
+    rng = random.Random(2)
+    graph = org["graph"].copy()
+    for i, s in enumerate(graph.nodes):
+        graph.nodes[s].update(tier=1 + i % 3, owner=org["owner"][s], system=org["system"][s], layer=None,
+                              type="service", contract_tests=frozenset(), external=False)
+    commits, releases, risks, rows = {}, [], {}, {}
+    for i, s in enumerate(org["train"]):
+        module = f"src/m{rng.randint(0, 3)}"
+        commits[s] = [{"sha": f"{i:06x}{j:02x}", "author": f"dev{rng.randint(0, 400)}",
+                       "message": rng.choice(["feat(x): add a", "fix: b", "chore: c", "feat!: d"]),
+                       "files": [f"{module}/f{j}.py", "api/openapi.yaml" if j == 0 and i % 10 == 0 else "tests/t.py"]}
+                      for j in range(3)]
+        requested = START + timedelta(days=rng.randint(0, 4), hours=rng.choice([10, 14, 20]))
+        releases.append({"service": s, "version": "2.0.0", "commits": [c["sha"] for c in commits[s]],
+                         "ci_status": rng.choice(["passed"] * 8 + ["failed", "running"]), "approvals": ["bob"],
+                         **({"window": {"start": requested, "end": requested + timedelta(hours=1)}} if i % 2 else {})})
+        p = rng.betavariate(1.5, 8)
+        risks[s] = ReleaseRisk(s, p)
+        rows[s] = {"base_logit": float(np.log(p / (1 - p)))}
+    history = History(graph=graph, author_team={f"dev{i}": org["owner"][org["train"][i % len(org["train"])]]
+                                                for i in range(401)},
+                      previous={s: {"version": "1.0.0"} for s in org["train"]}, calendar=calendar,
+                      services={s: {"regions": list(REGIONS), "tenants": []} for s in graph.nodes},
+                      requests={s: 1.0 + i for i, s in enumerate(graph.nodes)},
+                      budget_left={s: 1.0 for s in graph.nodes})
+    from releasepilot.policy import Policy
+
+    policy = Policy(windows=WindowPolicy(allowed_weekdays=tuple(range(7))))
+    return {"train": parse_train({"name": "bench", "releases": releases}), "history": history, "risks": risks,
+            "rows": rows, "commits": commits, "policy": policy, "risk_source": custom_risk(numpy_scorer)}
+
+
+def full_plan(inputs: dict[str, Any]):
+    """Every planning decision for the train: what `build_plan` does after reading the warehouse."""
+    from releasepilot.planning.assemble import _assemble
+
+    return _assemble(inputs["train"], inputs["policy"], inputs["history"], START, "benchmark",
+                     inputs["risk_source"], inputs["risks"], inputs["rows"], inputs["commits"], None)
+
+
+def warehouse_plan(warehouse: str, repeats: int) -> str:
+    """build_plan end to end on a real warehouse (gather + pending features + assembly) for a generated train."""
+    from releasepilot.planning.assemble import build_plan
+    from releasepilot.planning.from_git import generate_train
+
+    train = generate_train(warehouse, teams=8, seed=7)
+    seconds, plan_ = timed(lambda: build_plan(train, warehouse, scorer=lambda rows: [0.1] * len(rows)), repeats)
+    return f"build_plan on {warehouse}: {len(plan_.releases)} releases in {seconds:.2f} s (median of {repeats})"
+
+
 def schedule(org: dict[str, Any], planned: dict[str, Any], limit: float):
     graph, owner = org["graph"], org["owner"]
     releases = planned["releases"]
@@ -144,8 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--schedule-repeats", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=30.0, help="CP-SAT time limit (s)")
+    parser.add_argument("--warehouse", default=None, help="Also time build_plan on this built warehouse.")
     args = parser.parse_args(argv)
     header = (f"{'services':>8} {'releases':>8} {'edges':>6} | {'calendar s':>10} {'plan s':>7} {'plan MB':>7} | "
+              f"{'full s':>6} {'full MB':>7} {'verdict':>18} | "
               f"{'schedule s':>10} {'sched MB':>8} {'status':>8} {'impact':>8} {'requested':>9} {'unsched':>7}")
     print(header)
     print("-" * len(header))
@@ -155,12 +217,17 @@ def main(argv: list[str] | None = None) -> None:
         cal_s, calendar = timed(lambda: HourlyCalendar.from_rows(org["traffic"], org["freezes"], org["oncall"]), 1)
         plan_s, planned = timed(lambda: plan(org, calendar), args.repeats)
         plan_mb = peak_mb(lambda: plan(org, calendar))
+        inputs = full_plan_inputs(org, calendar)
+        full_s, full = timed(lambda: full_plan(inputs), args.repeats)
+        full_mb = peak_mb(lambda: full_plan(inputs))
         sched_s, result = timed(lambda: schedule(org, planned, args.time_limit), args.schedule_repeats)
         sched_mb = peak_mb(lambda: schedule(org, planned, args.time_limit))
         print(f"{services:>8} {releases:>8} {org['graph'].number_of_edges():>6} | {cal_s:>10.2f} {plan_s:>7.2f} "
-              f"{plan_mb:>7.1f} | {sched_s:>10.2f} {sched_mb:>8.1f} {result.status:>8} "
+              f"{plan_mb:>7.1f} | {full_s:>6.2f} {full_mb:>7.1f} {full.decision.decision.value:>18} | {sched_s:>10.2f} {sched_mb:>8.1f} {result.status:>8} "
               f"{result.expected_impact:>8.2f} {result.requested_impact:>9.2f} {len(result.unscheduled):>7}",
               flush=True)
+    if args.warehouse:
+        print(warehouse_plan(args.warehouse, args.repeats))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process max RSS {rss:.0f} MB; targets: plan 2000x300 < 2 s, schedule 300 x 168 < 30 s", file=sys.stdout)
 

@@ -185,15 +185,18 @@ class BlastRadius:
         return out
 
 
-def blast_radius(graph: nx.DiGraph, service: str, requests: Mapping[str, float] | None = None) -> BlastRadius:
+def blast_radius(graph: nx.DiGraph, service: str, requests: Mapping[str, float] | None = None, *,
+                 shares: Mapping[str, float] | None = None) -> BlastRadius:
     """Dependents of `service` (direct and transitive) with their tiers, owners and traffic share.
 
-    `requests` maps service -> request count over a common period; shares are of its total.
+    `requests` maps service -> request count over a common period; shares are of its total. Callers that
+    compute many blast radii pass `shares=traffic_shares(requests)` once instead.
     """
     _require(graph, service)
     distances = nx.single_source_shortest_path_length(graph.reverse(copy=False), service)
     distances.pop(service, None)
-    shares = traffic_shares(requests) if requests is not None else None
+    if shares is None:
+        shares = traffic_shares(requests) if requests is not None else None
     impacted = []
     for name in sorted(distances, key=lambda n: (distances[n], n)):
         node = graph.nodes[name]

@@ -17,7 +17,7 @@ from typing import Any
 
 import networkx as nx
 
-from releasepilot.catalog_graph import BlastRadius, assert_acyclic, blast_radius
+from releasepilot.catalog_graph import BlastRadius, assert_acyclic, blast_radius, traffic_shares
 from releasepilot.errors import NotReadyError
 from releasepilot.planning.calendar import hourly_candidates
 from releasepilot.planning.conflicts import ConflictInputs, find_conflicts, module_changes, touches_contract
@@ -198,7 +198,8 @@ def _assemble(train: Train, policy: Policy, history: History, planned_at: dateti
     graph = history.graph
     unknown_p = policy.rollout.band_floors[UNKNOWN_RISK_BAND]
     risk_of = {s: (risks[s].probability if s in risks else unknown_p) for s in train.services}
-    blasts = {s: blast_radius(graph, s, history.requests) for s in train.services}
+    shares = traffic_shares(history.requests)
+    blasts = {s: blast_radius(graph, s, shares=shares) for s in train.services}
     owner = {r.service: r.team or graph.nodes[r.service].get("owner") for r in train.releases}
     window_releases = []
     for r in train.releases:
