@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> None:
         plan_s, planned = timed(lambda: plan(org, calendar), args.repeats)
         plan_mb = peak_mb(lambda: plan(org, calendar))
         inputs = full_plan_inputs(org, calendar)
-        full_s, full = timed(lambda: full_plan(inputs), args.repeats)
-        full_mb = peak_mb(lambda: full_plan(inputs))
+        full_s, full = timed(lambda inputs=inputs: full_plan(inputs), args.repeats)
+        full_mb = peak_mb(lambda inputs=inputs: full_plan(inputs))
         sched_s, result = timed(lambda: schedule(org, planned, args.time_limit), args.schedule_repeats)
         sched_mb = peak_mb(lambda: schedule(org, planned, args.time_limit))
         print(f"{services:>8} {releases:>8} {org['graph'].number_of_edges():>6} | {cal_s:>10.2f} {plan_s:>7.2f} "

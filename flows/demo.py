@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_features import build_features  # noqa: E402
 from ingest_history import ingest_history  # noqa: E402
+from plan_release import plan_release  # noqa: E402
 
 
 @task
@@ -36,7 +37,19 @@ def demo_journey(seed: int = 7) -> dict:
     summary: dict = {"simulate": simulate_history(settings.sim_path, seed)}
     summary["ingest"] = ingest_history(source_dir=str(settings.sim_path), warehouse=str(settings.warehouse_path))
     summary["build"] = build_features(warehouse=str(settings.warehouse_path))
+    summary["plan"] = plan_release(train_file=str(generated_train(settings.warehouse_path, seed)),
+                                   warehouse=str(settings.warehouse_path))
     return summary
+
+
+@task
+def generated_train(warehouse: Path, seed: int) -> Path:
+    """A train of releases from 8 teams replaying the history's latest releases (data/trains/generated.yaml)."""
+    from releasepilot.config import get_settings
+    from releasepilot.planning.from_git import generate_train, write_train
+
+    return write_train(generate_train(warehouse, teams=8, seed=seed),
+                       get_settings().home / "data" / "trains" / "generated.yaml")
 
 
 def print_summary(summary: dict) -> None:
@@ -68,5 +81,34 @@ def print_summary(summary: dict) -> None:
     console.print(table)
 
 
+def print_plan(summary: dict) -> None:
+    """The stored plan of the generated train (app.plans), one row per release."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from releasepilot.config import get_settings
+    from releasepilot.warehouse import connect
+
+    plan = summary.get("plan")
+    if not plan:
+        return
+    with connect(get_settings().warehouse_path, read_only=True) as con:
+        row = con.execute("select plan_json from app.plans where plan_id = ?", [plan["plan_id"]]).fetchall()
+    document = json.loads(row[0][0])
+    table = Table(title=f"Plan {plan['plan_id']} for {plan['train']}: {plan['decision']} ({document['risk']['note']})")
+    for column in ("service", "version", "decision", "p(fail)", "blast radius", "window", "conditions"):
+        table.add_column(column)
+    for r in document["releases"]:
+        p = r["decision"]["failure_probability"]
+        table.add_row(r["service"], r["version"], r["decision"]["decision"], "n/a" if p is None else f"{p:.1%}",
+                      str(r["blast_radius"]["size"]), (r["window"] or {}).get("start", "-"),
+                      str(len(r["decision"]["conditions"])))
+    Console().print(table)
+
+
 if __name__ == "__main__":
-    print_summary(demo_journey())
+    result = demo_journey()
+    print_summary(result)
+    print_plan(result)

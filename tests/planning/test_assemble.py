@@ -14,7 +14,6 @@ from releasepilot.cli import app
 from releasepilot.planning.assemble import build_plan, store_plan, to_execution_plan
 from releasepilot.planning.from_git import generate_train, write_train
 from releasepilot.planning.risk_source import unavailable
-from releasepilot.planning.types import Decision
 from releasepilot.policy import Policy
 from releasepilot.train import load_train
 
@@ -76,7 +75,7 @@ def test_plan_command_without_champion_says_risk_is_unavailable_and_stores_the_p
         assert "no_risk_score" in [x["code"] for x in r["decision"]["reasons"]]
         assert r["decision"]["decision"] != "GO"
         assert r["rollout"]["steps"][-1]["weight_percent"] == 100
-        assert [c["name"] for c in r["decision"]["checks"]][0] == "ci_green"
+        assert r["decision"]["checks"][0]["name"] == "ci_green"
     assert plan["decision"]["decision"] != "GO"
     stored = audit.get_plan(duckdb.connect(str(warehouse), read_only=True), plan["plan_id"])
     assert stored["decision"] == plan["decision"]["decision"]

@@ -25,7 +25,7 @@ from releasepilot.planning.decision import ReleaseDecision, TrainDecision, decid
 from releasepilot.planning.gather import History, planning_time, read_commits, read_end, read_history
 from releasepilot.planning.notes import NotesRelease, release_notes
 from releasepilot.planning.ordering import DeployOrder, OrderRelease, plan_waves
-from releasepilot.planning.pending_features import PendingRelease, pending_features, pending_changes
+from releasepilot.planning.pending_features import PendingRelease, pending_changes, pending_features
 from releasepilot.planning.readiness import ReadinessFacts, assess_readiness
 from releasepilot.planning.risk_source import RiskSource, Scorer, champion_risk, custom_risk
 from releasepilot.planning.rollout_plan import RolloutPlan, RolloutRelease, plan_rollout

@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from releasepilot.errors import InputError
 from releasepilot.planning.types import CheckResult, Decision, ReleaseRisk
 
 DEFAULT_FOLDS = 4
@@ -81,7 +82,12 @@ def out_of_time_scores(releases: pl.DataFrame, changes: pl.DataFrame, specs: dic
                        on_progress: ProgressFn = _noop) -> tuple[pl.DataFrame, dict[str, tuple[Any, Any]]]:
     """deployment_id, block and p_fail for every release after the first block; and each block's model."""
     from releasepilot.risk.split import expanding_folds, in_block, known_before
-    from releasepilot.risk.train import fit_catboost, out_of_time_change_scores, predict_raw, with_stacked_scores
+    from releasepilot.risk.train import (
+        fit_catboost,
+        out_of_time_change_scores,
+        predict_raw,
+        with_stacked_scores,
+    )
 
     change_spec, release_spec = specs["change_risk"], specs["release_risk"]
     change_spec = change_spec.model_copy(update={"split": change_spec.split.model_copy(update={"stacking_folds": folds})})
@@ -97,7 +103,7 @@ def out_of_time_scores(releases: pl.DataFrame, changes: pl.DataFrame, specs: dic
             continue
         try:
             model = fit_catboost(history, release_spec)
-        except Exception:   # noqa: BLE001 - a block without both outcomes cannot be scored; it is skipped
+        except InputError:   # the history before this block lacks one outcome: the block is not scored
             continue
         models[str(index)] = (model, release_spec)
         pieces.append(block.with_columns(pl.Series("p_fail", predict_raw(model, block, release_spec)),
@@ -222,7 +228,7 @@ def _rank_each(window_releases: list[Any], calendar: Any, scorer: Any, policy: A
     for r in window_releases:
         groups.setdefault(r.requested_window, []).append(r)
     out = {}
-    for start, group in groups.items():
+    for group in groups.values():
         out.update(score_windows(group, rows_needed[group[0].release_id], calendar, scorer, policy.windows,
                                  planned={}))
     return out

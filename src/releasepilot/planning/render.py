@@ -31,9 +31,9 @@ def summary_rows(plan: Any) -> list[dict[str, Any]]:
 def plan_markdown(plan: Any) -> str:
     """The whole plan as markdown: decision, releases, conflicts, waves, rollouts, readiness, notes."""
     d = plan.decision
-    out = [f"# Release plan: {plan.train}", "",
-           f"**Decision: {d.decision.value}**" + (f" (recommended {d.recommended.value})" if d.override else ""),
-           f" · train failure probability {_pct(d.failure_probability)}", "",
+    headline = (f"**Decision: {d.decision.value}**" + (f" (recommended {d.recommended.value})" if d.override else "")
+                + f" · train failure probability {_pct(d.failure_probability)}")
+    out = [f"# Release plan: {plan.train}", "", headline, "",
            f"- plan id: `{plan.plan_id or 'not stored'}`; {plan.note}",
            f"- risk: {plan.risk_note}", ""]
     if d.reasons:
@@ -50,9 +50,9 @@ def plan_markdown(plan: Any) -> str:
         out += ["## Conflicts", *(f"- **{c.kind}** ({', '.join(c.services)}): {_cell(c.text)}" for c in plan.conflicts), ""]
     out += ["## Deploy order", *(f"{w.index}. {', '.join(w.services)}: {_cell(w.why)}" for w in plan.order.waves), ""]
     for r in plan.releases:
-        out += [f"## {r.service} {r.version}", "",
-                f"**{r.decision.decision.value}** · risk {_pct(r.decision.failure_probability)} · "
-                f"previous version {r.previous_version or 'none'}", ""]
+        status = (f"**{r.decision.decision.value}** · risk {_pct(r.decision.failure_probability)} · "
+                  f"previous version {r.previous_version or 'none'}")
+        out += [f"## {r.service} {r.version}", "", status, ""]
         if r.risk and r.risk.drivers:
             out += ["Risk drivers:", *(f"- {_cell(x.text)}" for x in r.risk.drivers), ""]
         b = r.blast
