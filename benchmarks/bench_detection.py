@@ -231,6 +231,7 @@ def run(n: int, seed: int) -> dict:
                     s["early"] += 1
                 continue
             s["ttd"].append(minute - scenario.fault.onset_min)
+            s.setdefault("ttd_by_index", {})[i] = minute - scenario.fault.onset_min
             s["by"][kind] = s["by"].get(kind, 0) + 1
         if (i + 1) % 50 == 0:
             print(f"  {i + 1}/{n} rollouts", file=sys.stderr)
@@ -257,6 +258,19 @@ def print_table(result: dict, seconds: float) -> None:
     print("\ntriggers:")
     for name, s in result["stats"].items():
         print(f"  {name}: {dict(sorted(s['by'].items()))}")
+    by_policy = [s.get("ttd_by_index", {}) for s in result["stats"].values()]
+    common = set.intersection(*(set(d) for d in by_policy)) if by_policy else set()
+    if common:
+        print(f"\non the {len(common)} faults every policy detected, median TTD: " + ", ".join(
+            f"{name} {statistics.median(d[i] for i in common):.1f} min"
+            for name, d in zip(result["stats"], by_policy)))
+    pair_static = result["stats"]["static threshold rule"].get("ttd_by_index", {})
+    pair_ours = result["stats"]["ours (gates+detector+predictive)"].get("ttd_by_index", {})
+    both = set(pair_static) & set(pair_ours)
+    if both:
+        print(f"on the {len(both)} faults both static and ours detected, median TTD: static "
+              f"{statistics.median(pair_static[i] for i in both):.1f} min, ours "
+              f"{statistics.median(pair_ours[i] for i in both):.1f} min")
     static = result["stats"]["static threshold rule"]["ttd"]
     mine = result["stats"]["ours (gates+detector+predictive)"]["ttd"]
     if static and mine:

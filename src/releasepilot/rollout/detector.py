@@ -47,6 +47,9 @@ class DetectorConfig:
     direction: str = "up"
     elasticity: float = 0.0
     transform: str = "none"        # "sqrt" steadies the spread of count-based ratios (error rates)
+    # "difference": learn value - covariate (the excess over an equal-size baseline pool, which has the
+    # same skew, so the difference is symmetric); needs a covariate on every point
+    covariate_mode: str = "ratio"
     level_alpha: float = DEFAULT_LEVEL_ALPHA
     trend_beta: float = DEFAULT_TREND_BETA
     damping: float = DEFAULT_DAMPING
@@ -64,6 +67,8 @@ class DetectorConfig:
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction {self.direction!r}: expected one of {', '.join(DIRECTIONS)}")
+        if self.covariate_mode not in ("ratio", "difference"):
+            raise ValueError(f"covariate_mode {self.covariate_mode!r}: expected ratio or difference")
         if self.transform not in TRANSFORMS:
             raise ValueError(f"transform {self.transform!r}: expected one of {', '.join(TRANSFORMS)}")
         if self.warmup < 3:
@@ -121,8 +126,10 @@ class StreamingDetector:
         """Value divided by (load / reference load) ** elasticity; the reference is fixed at warm-up so
         the learned level keeps its units, then the value is transformed."""
         cfg = self.config
-        if cfg.elasticity and covariate is not None and math.isfinite(covariate) and covariate > 0 \
-                and math.isfinite(self._cov_ref):
+        usable = covariate is not None and math.isfinite(covariate) and math.isfinite(self._cov_ref)
+        if cfg.covariate_mode == "difference" and usable:
+            value = value - covariate + self._cov_ref
+        elif cfg.elasticity and usable and covariate > 0:
             value = value / (covariate / self._cov_ref) ** cfg.elasticity
         if cfg.transform == "sqrt":
             value = math.sqrt(max(value, 0.0))
@@ -133,7 +140,8 @@ class StreamingDetector:
         return max(scale, cfg.min_rel_scale * abs(self._level), cfg.min_abs_scale)
 
     def _initialise(self) -> None:
-        covs = [c for _, c in self._buffer if c is not None and math.isfinite(c) and c > 0]
+        covs = [c for _, c in self._buffer if c is not None and math.isfinite(c)
+                and (c > 0 or self.config.covariate_mode == "difference")]
         if covs:
             self._cov_ref = float(np.median(covs))
         data = np.asarray([self._normalise(v, c) for v, c in self._buffer])
@@ -145,7 +153,7 @@ class StreamingDetector:
         scale = max(mad, spread, INIT_STD_SHARE * float(np.std(data)))
         # a winsorised mean: robust to a few outliers, unbiased for skewed counts (a median is not)
         centre = float(np.median(data))
-        reach = self.config.huber_c * scale
+        reach = self.config.huber_c * max(scale, float(np.std(data)))   # mild: skewed counts stay unbiased
         self._level = float(np.clip(data, centre - reach, centre + reach).mean())
         self._scale = self._floor(scale * INIT_SCALE_INFLATION)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_ALPHA = 0.01            # Mann-Whitney level: analyses run every few minutes, so keep false fails rare
+DEFAULT_ALPHA = 0.001           # Mann-Whitney level: analyses run every few minutes, so keep false fails rare
 DEFAULT_PASS_SCORE = 95.0       # Kayenta's usual pass threshold
 DEFAULT_MARGINAL_SCORE = 75.0
 DEFAULT_MIN_SAMPLES = 5         # fewer samples than this in either group: no data for that metric
