@@ -96,3 +96,17 @@ def test_bad_config_is_rejected():
         DetectorConfig(direction="sideways")
     assert set(METRIC_DETECTORS) == set(METRICS)
     assert all(METRIC_DETECTORS[m].direction == BAD_DIRECTION[m] for m in METRICS)
+
+
+def test_difference_mode_cancels_what_the_baseline_also_shows():
+    rng = np.random.default_rng(4)
+    baseline = np.r_[np.full(60, 0.01), np.full(60, 0.03)] + rng.normal(0, 0.001, 120)
+    config = DetectorConfig(direction="up", covariate_mode="difference", trend_beta=0.0)
+    both = baseline + rng.normal(0, 0.001, 120)                      # both pools rise together
+    assert first_alarm(detect_series(both, config, baseline)) is None
+    canary_only = np.r_[np.full(60, 0.01), np.full(60, 0.03)] + rng.normal(0, 0.001, 120)
+    flat_baseline = np.full(120, 0.01) + rng.normal(0, 0.001, 120)
+    alarm = first_alarm(detect_series(canary_only, config, flat_baseline))
+    assert alarm is not None and 60 <= alarm <= 63
+    with pytest.raises(ValueError, match="covariate_mode"):
+        DetectorConfig(covariate_mode="sum")

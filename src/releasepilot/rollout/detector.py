@@ -4,9 +4,11 @@ Each point is scored against what was learned from earlier points only, then lea
 value is a damped-trend (Holt) level updated with Huber-clipped errors, so the daily traffic cycle (slow
 next to one minute) is tracked and a fault is not learned away before it is seen. The residual is scaled
 by a robust running spread and fed to a one-sided CUSUM (small persistent shifts) plus a spike rule (one
-huge point). Traffic surges: a count-like metric is divided by `(load / typical load) ** elasticity`
-when a load covariate is given (throughput, or the baseline pool's value of the same metric); ratio
-metrics such as error rate need no normalisation (elasticity 0). A sustained shift in the *good*
+huge point). Traffic surges: given a load covariate, a count-like metric is divided by
+`(load / typical load) ** elasticity`, or (`covariate_mode="difference"`) the detector learns the excess
+over an equal-size baseline pool (symmetric noise even when per-minute counts are skewed); the baseline
+cancels the daily cycle and surges alike. Error rates, naturally surge-robust, need neither. A sustained
+shift in the *good*
 direction (traffic up for throughput, errors down) is re-learned at once instead of being scored.
 """
 
@@ -21,7 +23,6 @@ from typing import Any
 import numpy as np
 
 DIRECTIONS = ("up", "down", "both")
-TRANSFORMS = ("none", "sqrt")
 
 DEFAULT_LEVEL_ALPHA = 0.05      # Holt level gain per point
 DEFAULT_TREND_BETA = 0.05       # Holt trend gain (times the level gain)
@@ -46,7 +47,6 @@ class DetectorConfig:
 
     direction: str = "up"
     elasticity: float = 0.0
-    transform: str = "none"        # "sqrt" steadies the spread of count-based ratios (error rates)
     # "difference": learn value - covariate (the excess over an equal-size baseline pool, which has the
     # same skew, so the difference is symmetric); needs a covariate on every point
     covariate_mode: str = "ratio"
@@ -69,8 +69,6 @@ class DetectorConfig:
             raise ValueError(f"direction {self.direction!r}: expected one of {', '.join(DIRECTIONS)}")
         if self.covariate_mode not in ("ratio", "difference"):
             raise ValueError(f"covariate_mode {self.covariate_mode!r}: expected ratio or difference")
-        if self.transform not in TRANSFORMS:
-            raise ValueError(f"transform {self.transform!r}: expected one of {', '.join(TRANSFORMS)}")
         if self.warmup < 3:
             raise ValueError("warmup must be >= 3 points")
 
@@ -123,16 +121,14 @@ class StreamingDetector:
     _learned: int = 0
 
     def _normalise(self, value: float, covariate: float | None) -> float:
-        """Value divided by (load / reference load) ** elasticity; the reference is fixed at warm-up so
-        the learned level keeps its units, then the value is transformed."""
+        """Value minus the covariate's excess ("difference"), or divided by (load / reference load) **
+        elasticity; the reference is fixed at warm-up so the learned level keeps its units."""
         cfg = self.config
         usable = covariate is not None and math.isfinite(covariate) and math.isfinite(self._cov_ref)
         if cfg.covariate_mode == "difference" and usable:
             value = value - covariate + self._cov_ref
         elif cfg.elasticity and usable and covariate > 0:
             value = value / (covariate / self._cov_ref) ** cfg.elasticity
-        if cfg.transform == "sqrt":
-            value = math.sqrt(max(value, 0.0))
         return value
 
     def _floor(self, scale: float) -> float:
