@@ -8,7 +8,10 @@ import pytest
 from releasepilot.risk.calibration import Calibrator, calibrate_if_needed, fit_calibrator
 from releasepilot.risk.explain import describe, probability_effects, reasons_for
 from releasepilot.risk.metrics import (
-    caught_when_held, evaluate_probabilities, expected_calibration_error, roc_auc,
+    caught_when_held,
+    evaluate_probabilities,
+    expected_calibration_error,
+    roc_auc,
 )
 
 

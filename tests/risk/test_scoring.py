@@ -14,11 +14,12 @@ from releasepilot.warehouse import connect
 @pytest.fixture(scope="module")
 def warehouse(history, tmp_path_factory):
     path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    releases, changes = history["releases"], history["changes"]
     with connect(path) as con:
+        con.register("releases_frame", history["releases"])
+        con.register("changes_frame", history["changes"])
         con.sql("create schema marts")
-        con.sql("create table marts.release_features as select * from releases")
-        con.sql("create table marts.change_features as select * from changes")
+        con.sql("create table marts.release_features as select * from releases_frame")
+        con.sql("create table marts.change_features as select * from changes_frame")
     return path
 
 

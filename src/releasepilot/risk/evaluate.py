@@ -70,7 +70,7 @@ def parse_time(series: pl.Series, source: str) -> pl.Series:
         parsed = text.str.to_datetime(strict=False, time_zone="UTC")
         if parsed.null_count() > text.null_count():
             parsed = pl.Series([_iso(v) for v in text.to_list()]).dt.replace_time_zone("UTC")
-        parsed = parsed.dt.replace_time_zone(None)
+        parsed = parsed.dt.replace_time_zone(None)  # naive UTC, as in the warehouse
     if parsed.null_count():
         row = int(parsed.is_null().arg_true()[0])
         raise InputError(f"expected unix seconds or an ISO date, got {series[row]!r}", source=source,
@@ -84,7 +84,7 @@ def _iso(value: str | None):
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from releasepilot.risk.metrics import evaluate_probabilities
-from releasepilot.risk.spec import MonitoringSpec, ModelSpec
+from releasepilot.risk.spec import ModelSpec, MonitoringSpec
 
 PREDICTION = "prediction"
 DEFAULT_DAYS = 30
@@ -43,8 +43,8 @@ def assess_drift(drifted: list[str], n_features: int, auc_drop: float | None,
     if reasons:
         return DriftVerdict(True, reasons)
     drop = "not judged (too few outcomes)" if auc_drop is None else f"{auc_drop:+.3f}"
-    return DriftVerdict(False, [f"{len(drifted)}/{n_features} features drifted ({share:.0%} <= "
-                                f"{rule.drift_share:.0%}); AUC drop {drop}"])
+    summary = f"{len(drifted)}/{n_features} features drifted ({share:.0%} <= {rule.drift_share:.0%}); AUC drop {drop}"
+    return DriftVerdict(False, [summary])
 
 
 def column_drift(snapshot: dict) -> dict[str, dict]:

@@ -34,7 +34,7 @@ def time_cutoff(times: pl.Series, fraction_after: float) -> datetime:
     clean = times.drop_nulls().sort()
     if clean.len() < 2:
         raise InputError(f"need at least 2 timed rows to split, got {clean.len()}", field=times.name)
-    index = min(max(int(round(clean.len() * (1 - fraction_after))), 1), clean.len() - 1)
+    index = min(max(round(clean.len() * (1 - fraction_after)), 1), clean.len() - 1)
     return clean[index]
 
 
