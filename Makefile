@@ -9,12 +9,14 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 60
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW ?= ignore
 export DO_NOT_TRACK ?= 1
 
-.PHONY: help venv demo test lint bench clean
+.PHONY: help venv demo test lint bench clean up down
 
 help:
 	@echo "make demo   set up the environment from uv.lock and run the whole journey on a simulated history"
 	@echo "make test   set up the environment and run the test suite"
 	@echo "make bench  run the benchmarks and print their tables"
+	@echo "make up     start the Prefect server + worker, the MLflow UI and the dashboard on localhost"
+	@echo "make down   stop them"
 
 .uv/bin/uv:
 	python3 -m venv .uv && .uv/bin/pip install --quiet uv
@@ -33,6 +35,12 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check src flows tests benchmarks
+
+up: venv
+	$(BIN)/releasepilot up
+
+down:
+	@if [ -x $(BIN)/releasepilot ]; then $(BIN)/releasepilot down; else echo "nothing to stop (no $(BIN))"; fi
 
 bench: venv
 	$(BIN)/python benchmarks/bench_history.py

@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "releasepilot.commands.rollout",   # detect
     "releasepilot.commands.release",   # release, rollouts
     "releasepilot.commands.risk",      # train, models, score, evaluate, monitor
+    "releasepilot.commands.stack",     # up, down, services
 ]
 
 
