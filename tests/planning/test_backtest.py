@@ -13,7 +13,7 @@ from releasepilot.cli import app
 @pytest.fixture(scope="module")
 def report(built_history):
     result = CliRunner().invoke(app, ["backtest", "--warehouse", str(built_history[1]), "--folds", "3",
-                                      "--iterations", "40", "--json"])
+                                      "--iterations", "40", "--window-sample", "150", "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -23,6 +23,7 @@ def test_counts_add_up(report):
     assert c["scored"] == c["failed"] + c["good"] > 100
     assert c["failed_stopped"] + c["failed_slowed"] + c["failed_missed"] == c["failed"] > 0
     assert c["good_delayed"] + c["good_slowed"] <= c["good"]
+    assert c["windows_replayed"] == 150   # the window replay is a seeded sample of the scored releases
 
 
 def test_policy_stops_failures_more_often_than_good_releases(report):

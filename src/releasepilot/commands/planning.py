@@ -149,6 +149,7 @@ def backtest(
     policy: Path = PolicyOption,
     folds: int = typer.Option(4, min=2, max=20, help="Time blocks for out-of-time scores."),
     iterations: int = typer.Option(None, min=10, help="CatBoost iterations (default: the model specs')."),
+    window_sample: int = typer.Option(1500, min=1, help="Releases whose window impact is replayed (seeded sample)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Replay the history under the policy: failures stopped or slowed, good releases delayed, impact moved."""
@@ -159,7 +160,7 @@ def backtest(
 
         with progress_reporter(not as_json) as on_progress:
             report = run_backtest(_warehouse(warehouse), load_policy(policy), folds=folds, iterations=iterations,
-                                  on_progress=on_progress)
+                                  window_sample=window_sample, on_progress=on_progress)
         if as_json:
             emit_json(report.as_dict())
             return
