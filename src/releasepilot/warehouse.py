@@ -1,27 +1,51 @@
 """The DuckDB warehouse: one file, opened briefly.
 
-DuckDB allows one writing process, and dbt needs the file when it runs, so every caller opens a
-connection for the work at hand and closes it (use `connect` as a context manager).
+DuckDB lets one process hold the file at a time (dbt, the API, a rollout and the CLI all need it), so every
+caller opens a connection for the work at hand and closes it, and opening waits a little while another
+process holds the file (`LOCK_WAIT_SECONDS`, overridable with RELEASEPILOT_LOCK_WAIT).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+LOCK_WAIT_SECONDS = 30.0
+LOCK_RETRY_SECONDS = 0.05
 
-@contextmanager
-def connect(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (creating its folder when writing) and always close it."""
+
+def open_connection(path: Path | str, *, read_only: bool = False,
+                    wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying while another process holds its lock; the caller closes it."""
     path = Path(path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"warehouse {path} does not exist: run `releasepilot ingest` first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    if wait_seconds is None:
+        wait_seconds = float(os.environ.get("RELEASEPILOT_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    deadline = time.monotonic() + wait_seconds
+    delay = LOCK_RETRY_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@contextmanager
+def connect(path: Path | str, *, read_only: bool = False,
+            wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (waiting for another process's lock) and always close it."""
+    con = open_connection(path, read_only=read_only, wait_seconds=wait_seconds)
     try:
         yield con
     finally:

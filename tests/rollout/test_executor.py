@@ -112,6 +112,7 @@ class CrashingClock:
 
     def __init__(self, inner, crash_at):
         self.inner, self.crash_at, self.calls = inner, crash_at, 0
+        self.instant = inner.instant
 
     def now(self):
         return self.inner.now()
@@ -213,3 +214,26 @@ def test_no_approver_means_rollback(warehouse):
     assert result.outcomes[0].decided_by == "policy:no-approver"
 
 
+
+
+def test_while_a_person_decides_other_processes_can_read_the_warehouse(warehouse):
+    """The dashboard and the API read the same DuckDB file while a rollout waits for an approval."""
+    import subprocess
+    import sys
+
+    clock, target, health = fleet(down=True)
+    plan = ExecutionPlan("plan-wait", "t", ((release("a1", "alpha-api"),),), watch_minutes=0)
+    seen = []
+
+    def approver(request):
+        code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+                "print(con.execute(\"select count(*) from app.rollout_events where plan_id = 'plan-wait'\")"
+                ".fetchone()[0])")
+        out = subprocess.run([sys.executable, "-c", code, str(warehouse)], capture_output=True, text=True)
+        seen.append((out.returncode, out.stdout.strip(), out.stderr[-300:]))
+        return ApprovalAnswer(False, "alice", "checked from the dashboard")
+
+    execute_plan(plan, target, health, clock, warehouse, approver=approver)
+    code, count, err = seen[0]
+    assert code == 0, err
+    assert int(count) > 0          # it saw the events written so far, including the approval request

@@ -19,6 +19,8 @@ DEFAULT_SIM_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 class Clock(ABC):
     """now() and sleep_until(); tz-aware UTC datetimes."""
 
+    instant: bool = False          # True when sleeping costs no real time (nothing else can run meanwhile)
+
     @abstractmethod
     def now(self) -> datetime: ...
 
@@ -45,6 +47,8 @@ class WallClock(Clock):
 
 class SimulatedClock(Clock):
     """Advances instantly; thread-local branches for parallel releases."""
+
+    instant = True
 
     def __init__(self, start: datetime = DEFAULT_SIM_START):
         if start.tzinfo is None:

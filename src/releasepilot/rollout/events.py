@@ -13,7 +13,6 @@ import dataclasses
 import json
 import math
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 EVENTS_TABLE = "app.rollout_events"
-OPEN_RETRY_SECONDS = 30.0       # how long to wait for another process to let go of the warehouse file
-OPEN_RETRY_DELAY = 0.05
 _MUTEXES: dict[str, threading.RLock] = {}
 _MUTEXES_GUARD = threading.Lock()
 
@@ -46,16 +43,9 @@ _SESSIONS: dict[str, list[Any]] = {}      # path -> [connection, users]
 
 
 def _connect(path: Path) -> Any:
-    import duckdb
+    from releasepilot.warehouse import open_connection
 
-    deadline = time.monotonic() + OPEN_RETRY_SECONDS
-    while True:
-        try:
-            return duckdb.connect(str(path))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(OPEN_RETRY_DELAY)
+    return open_connection(path)
 
 
 @contextmanager
@@ -76,7 +66,22 @@ def store_session(warehouse: Path | str) -> Iterator[None]:
         with _mutex(path):
             _SESSIONS[key][1] -= 1
             if _SESSIONS[key][1] == 0:
-                _SESSIONS.pop(key)[0].close()
+                con = _SESSIONS.pop(key)[0]
+                if con is not None:
+                    con.close()
+
+
+@contextmanager
+def session_released(warehouse: Path | str) -> Iterator[None]:
+    """Let other processes (the API, the dashboard, the CLI) at the file while the run waits for a person
+    or a wall-clock bake; the next event reopens the session's connection."""
+    path = Path(warehouse)
+    with _mutex(path):
+        session = _SESSIONS.get(str(path.resolve()))
+        if session is not None and session[0] is not None:
+            session[0].close()
+            session[0] = None
+    yield
 
 
 @contextmanager
@@ -88,6 +93,8 @@ def open_store(warehouse: Path | str) -> Iterator[Any]:
     with _mutex(path):
         session = _SESSIONS.get(str(path.resolve()))
         if session is not None:
+            if session[0] is None:            # let go while the run waited: take the file again
+                session[0] = _connect(path)
             yield session[0]
             return
         con = _connect(path)

@@ -93,6 +93,14 @@ class ReleaseExecutor:
         self._started: dict[str, datetime] = {}
         self._approvers: dict[str, list[str]] = {}
 
+    def _sleep_until(self, moment: datetime) -> None:
+        """Bake: a wall-clock wait lets other processes at the warehouse; a simulated one is instant."""
+        if self.clock.instant:
+            self.clock.sleep_until(moment)
+            return
+        with ev.session_released(self.warehouse):
+            self.clock.sleep_until(moment)
+
     # -- events -------------------------------------------------------------------------------------
     def _event(self, kind: str, release: ReleaseExecution | None = None, step: int | None = None,
                status: str | None = None, **detail: Any) -> None:
@@ -194,7 +202,7 @@ class ReleaseExecutor:
                     return failure
                 self._event(ev.STEP_DEPLOYED, release, index, status="ok", weight=weight,
                             attempts=result.attempts, target=self.target.name, detail=result.detail)
-            gate = run_gate(self.health, release.service, step_start, minutes, watch, self.clock.sleep_until,
+            gate = run_gate(self.health, release.service, step_start, minutes, watch, self._sleep_until,
                             self.gate)
             self._event(ev.GATE, release, index, status=gate.phase, analyses=list(gate.analyses),
                         reasons=list(gate.reasons), decided_at=gate.decided_at)
@@ -222,7 +230,8 @@ class ReleaseExecutor:
         with self._approval_guard:                  # one question at a time
             self._event(ev.APPROVAL_REQUESTED, release, index, status=gate.phase, reasons=list(gate.reasons))
             try:
-                answer = self.approver(request)
+                with ev.session_released(self.warehouse):   # a person may take minutes: free the file
+                    answer = self.approver(request)
             except Exception as exc:  # noqa: BLE001 - a timeout or a broken channel: nobody approved
                 answer = ApprovalAnswer(False, "policy:approval-failed", f"{type(exc).__name__}: {exc}")
             self._event(ev.APPROVAL_ANSWERED, release, index, status="approved" if answer.approve else "rejected",
@@ -242,7 +251,7 @@ class ReleaseExecutor:
             self._event(ev.ROLLBACK_FAILED, release, status="deploy_error", error=str(exc))
             return ROLLBACK_FAILED, False
         gate = run_gate(self.health, release.service, start, self.plan.rollback_bake_minutes, ReleaseWatch(),
-                        self.clock.sleep_until, replace(self.gate, use_detector=False, use_predictive=False))
+                        self._sleep_until, replace(self.gate, use_detector=False, use_predictive=False))
         self._event(ev.ROLLBACK_COMPLETED, release, status=gate.phase, attempts=result.attempts,
                     analyses=list(gate.analyses), reasons=list(gate.reasons))
         return ROLLED_BACK, gate.phase == "successful"
