@@ -20,6 +20,7 @@ from pathlib import Path
 DEFAULT_STOP_TIMEOUT_SECONDS = 20.0
 DEFAULT_POLL_SECONDS = 0.25
 HTTP_PROBE_TIMEOUT_SECONDS = 2.0
+CMDLINE_RETRIES = 20
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,13 @@ def owns_pid(record: Record) -> bool:
     """True when the recorded pid is alive and still runs the recorded command (not a reused pid)."""
     if not is_alive(record.pid):
         return False
-    return same_command(_cmdline(record.pid), record.argv)
+    cmdline = _cmdline(record.pid)
+    for _ in range(CMDLINE_RETRIES):         # empty while the kernel is still loading a just-started program
+        if cmdline or not is_alive(record.pid):
+            break
+        time.sleep(DEFAULT_POLL_SECONDS)
+        cmdline = _cmdline(record.pid)
+    return same_command(cmdline, record.argv)
 
 
 def same_command(cmdline: Sequence[str], argv: Sequence[str]) -> bool:

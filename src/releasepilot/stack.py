@@ -206,25 +206,31 @@ def start_stack(config: StackConfig, on_event: Progress | None = None) -> StackR
     env, commands = service_env(config, os.environ), service_commands(config)
     report, began = StackReport(), time.monotonic()
 
-    for name in ("prefect-server", "mlflow", "dashboard"):
-        if name in commands:
+    try:
+        watched = [name for name in ("prefect-server", "mlflow", "dashboard") if name in commands]
+        for name in watched:
             report.services[name] = _launch(config, name, commands[name], env)
-    _wait_healthy(config, "prefect-server", report, began)
-    say(f"prefect server: healthy after {report.seconds['prefect-server']:.1f} s")
-    ensure_work_pool(config.work_pool, env, config.home)
-    deployed, skipped = deploy_all(config.home, env, timeout=DEFAULT_DEPLOY_TIMEOUT_SECONDS,
-                                   log=config.run_dir / "deploy.log")
-    report.deployments, report.skipped_deployments = deployed, skipped
-    report.seconds["deploy"] = time.monotonic() - began
-    say(f"deployments: {len(deployed)} registered after {report.seconds['deploy']:.1f} s")
-    report.services["worker"] = _launch(config, "worker", commands["worker"], env)
-    for name in ("mlflow", "dashboard"):
-        if name in commands:
-            _wait_healthy(config, name, report, began)
+        watchers = {name: _HealthWatch(config, name, began) for name in watched}
+        _finish(watchers["prefect-server"], report)
+        say(f"prefect server: healthy after {report.seconds['prefect-server']:.1f} s")
+        ensure_work_pool(config.work_pool, env, config.home)
+        deployed, skipped = deploy_all(config.home, env, timeout=DEFAULT_DEPLOY_TIMEOUT_SECONDS,
+                                       log=config.run_dir / "deploy.log")
+        report.deployments, report.skipped_deployments = deployed, skipped
+        report.seconds["deploy"] = time.monotonic() - began
+        say(f"deployments: {len(deployed)} registered after {report.seconds['deploy']:.1f} s")
+        report.services["worker"] = _launch(config, "worker", commands["worker"], env)
+        for name in watched[1:]:
+            _finish(watchers[name], report)
             say(f"{name}: healthy after {report.seconds[name]:.1f} s")
-    time.sleep(1.0)
-    if not processes.owns_pid(processes.read_record(config.run_dir, "worker")):  # type: ignore[arg-type]
-        raise StackError(f"the Prefect worker exited at start:\n{processes.log_tail(config.run_dir, 'worker')}")
+        time.sleep(1.0)
+        if not processes.owns_pid(processes.read_record(config.run_dir, "worker")):  # type: ignore[arg-type]
+            raise StackError(f"the Prefect worker exited at start:\n{processes.log_tail(config.run_dir, 'worker')}")
+    except BaseException:
+        for name, state in report.services.items():          # leave nothing half-started behind
+            if state.startswith("started"):
+                processes.stop(config.run_dir, name, STOP_SIGNALS.get(name, signal.SIGTERM))
+        raise
     report.seconds["total"] = time.monotonic() - began
     report.addresses = addresses(config)
     return report
@@ -250,21 +256,43 @@ def _launch(config: StackConfig, name: str, argv: list[str], env: dict[str, str]
     return f"started (pid {started.pid})"
 
 
-def _wait_healthy(config: StackConfig, name: str, report: StackReport, began: float) -> None:
-    url = health_urls(config)[name]
-    deadline = time.monotonic() + config.startup_timeout
-    while time.monotonic() < deadline:
-        if processes.http_ok(url):
-            report.seconds[name] = time.monotonic() - began
-            return
-        record = processes.read_record(config.run_dir, name)
-        if record is None or not processes.is_alive(record.pid):
-            raise StackError(f"{name} exited before answering on {url}; its log "
-                             f"({processes.log_file(config.run_dir, name)}) ends with:\n"
-                             f"{processes.log_tail(config.run_dir, name)}")
-        time.sleep(0.5)
-    raise StackError(f"{name} did not answer on {url} within {config.startup_timeout:.0f} s; see "
-                     f"{processes.log_file(config.run_dir, name)}")
+class _HealthWatch:
+    """Polls one service's health URL in a thread, so each start-up time is measured while others start."""
+
+    def __init__(self, config: StackConfig, name: str, began: float):
+        import threading
+
+        self.config, self.name, self.began = config, name, began
+        self.seconds: float | None = None
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._poll, name=f"health-{name}", daemon=True)
+        self.thread.start()
+
+    def _poll(self) -> None:
+        config, name = self.config, self.name
+        url = health_urls(config)[name]
+        deadline = time.monotonic() + config.startup_timeout
+        while time.monotonic() < deadline:
+            if processes.http_ok(url):
+                self.seconds = time.monotonic() - self.began
+                return
+            record = processes.read_record(config.run_dir, name)
+            if record is None or not processes.is_alive(record.pid):
+                self.error = (f"{name} exited before answering on {url}; its log "
+                              f"({processes.log_file(config.run_dir, name)}) ends with:\n"
+                              f"{processes.log_tail(config.run_dir, name)}")
+                return
+            time.sleep(0.5)
+        self.error = (f"{name} did not answer on {url} within {config.startup_timeout:.0f} s; see "
+                      f"{processes.log_file(config.run_dir, name)}")
+
+
+def _finish(watch: _HealthWatch, report: StackReport) -> None:
+    """Wait for a watcher; record its time or raise StackError with the service's log."""
+    watch.thread.join()
+    if watch.seconds is None:
+        raise StackError(watch.error or f"{watch.name} did not start")
+    report.seconds[watch.name] = watch.seconds
 
 
 def stop_stack(config: StackConfig) -> dict[str, str]:
