@@ -23,8 +23,10 @@ class ApprovalInput(RunInput):
     reason: str = ""
 
 
-def prefect_approver(timeout: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS, poll: int = DEFAULT_APPROVAL_POLL_SECONDS):
-    """An approver that pauses this flow run until a person answers (a timeout counts as a refusal)."""
+def prefect_approver(timeout: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS, poll: int = DEFAULT_APPROVAL_POLL_SECONDS,
+                     warehouse=None):
+    """An approver that pauses this flow run until a person answers (a timeout counts as a refusal). With a
+    warehouse, the paused flow run id is written to the event log first, so the API can resume it."""
     from prefect import get_run_logger
     from prefect.flow_runs import pause_flow_run
 
@@ -34,8 +36,15 @@ def prefect_approver(timeout: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS, poll: int 
         get_run_logger().warning("release %s (%s) step %s is %s: %s. Approve or roll back in the UI.",
                                  request.release_id, request.service, request.step_index, request.status,
                                  "; ".join(request.reasons))
-        answer = pause_flow_run(wait_for_input=ApprovalInput, timeout=timeout, poll_interval=poll,
-                                key=f"approve-{request.release_id}-{request.step_index}")
+        key = f"approve-{request.release_id}-{request.step_index}"
+        if warehouse is not None:
+            from prefect.runtime import flow_run
+
+            from releasepilot.rollout.events import record_approval_waiting
+
+            record_approval_waiting(warehouse, request.plan_id, request.release_id, request.step_index,
+                                    flow_run_id=str(flow_run.id), key=key)
+        answer = pause_flow_run(wait_for_input=ApprovalInput, timeout=timeout, poll_interval=poll, key=key)
         return ApprovalAnswer(bool(answer.approve), f"prefect-ui:{answer.approver}", answer.reason)
 
     return approve
@@ -68,11 +77,12 @@ def run_release(plan_id: str, target: str = "simulated", health: str = "simulate
                 faults: dict | None = None, approval_timeout: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS,
                 approval_poll: int = DEFAULT_APPROVAL_POLL_SECONDS) -> dict:
     """Run (or resume) the stored execution plan `plan_id` and return each release's outcome."""
-    from releasepilot.rollout.runner import run_stored_plan
+    from releasepilot.rollout.runner import resolve_warehouse, run_stored_plan
 
     load_plan(plan_id, warehouse)                 # fail early (and visibly) when the plan is missing
     result = run_stored_plan(plan_id, target=target, health=health, warehouse=warehouse, faults=faults,
-                             approver=prefect_approver(approval_timeout, approval_poll)).as_dict()
+                             approver=prefect_approver(approval_timeout, approval_poll,
+                                                       resolve_warehouse(warehouse))).as_dict()
     publish_summary(result)
     return result
 

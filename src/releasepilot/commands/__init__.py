@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "releasepilot.commands.release",   # release, rollouts
     "releasepilot.commands.risk",      # train, models, score, evaluate, monitor
     "releasepilot.commands.stack",     # up, down, services
+    "releasepilot.commands.api",       # serve, token create|list|revoke, gate
 ]
 
 

@@ -31,6 +31,7 @@ ROLLBACK_STARTED, ROLLBACK_COMPLETED, ROLLBACK_FAILED = "rollback_started", "rol
 RELEASE_STARTED, RELEASE_FINISHED = "release_started", "release_finished"
 PLAN_STARTED, PLAN_FINISHED = "plan_started", "plan_finished"
 APPROVAL_REQUESTED, APPROVAL_ANSWERED = "approval_requested", "approval_answered"
+APPROVAL_WAITING = "approval_waiting"   # where a person answers: e.g. the paused Prefect flow run's id
 
 
 def _mutex(path: Path) -> threading.RLock:
@@ -249,3 +250,21 @@ def list_rollouts(warehouse: Path | str) -> list[dict[str, Any]]:
         if e.kind == RELEASE_FINISHED and e.release_id:
             p["releases"][e.release_id] = e.status
     return [to_jsonable(p) for p in plans.values()]
+
+
+def record_approval_waiting(warehouse: Path | str, plan_id: str, release_id: str, step_index: int,
+                            **detail: Any) -> bool:
+    """Note where an open approval request waits (e.g. `flow_run_id`, `key`), as an `approval_waiting` event of
+    the same run, release, step and time as the request; False when there is no such request."""
+    with open_store(warehouse) as con:
+        ensure_events_table(con)
+        found = con.execute(f"SELECT run_id, service, event_at FROM {EVENTS_TABLE} WHERE plan_id = ? AND release_id = ? "
+                            f"AND step_index = ? AND kind = ? ORDER BY seq DESC LIMIT 1",
+                            [plan_id, release_id, step_index, APPROVAL_REQUESTED]).fetchall()
+    if not found:
+        return False
+    run_id, service, at = found[0]
+    EventLog(warehouse, plan_id, run_id).append(APPROVAL_WAITING, at=as_utc(at), release_id=release_id,
+                                                service=service, step_index=step_index, status="waiting",
+                                                detail=detail)
+    return True
