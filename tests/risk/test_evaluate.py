@@ -74,3 +74,11 @@ def test_unix_seconds_and_milliseconds_agree():
     b, _ = prepare(_five(t=[1_700_000_000_000, 1_700_000_060_000, 1_700_000_120_000], bug=[0, 1, 0]),
                    time_col="t", label_col="bug", source="x")
     assert a["_time"].to_list() == b["_time"].to_list()
+
+
+def test_no_service_rate_baseline_without_a_service_column(history, specs, tmp_path):
+    path = tmp_path / "history.csv"
+    _export(history, path, iso=True, words=False)
+    report = evaluate_csv(path, time_col="commit_time", label_col="bug", spec=specs["change_risk"],
+                          ignore_unknown=True)
+    assert "service_rate" not in report.baselines

@@ -89,11 +89,12 @@ def baseline_metrics(train: pl.DataFrame, valid: pl.DataFrame, spec: ModelSpec,
     y_train = train[spec.target].cast(pl.Int8).to_numpy()
     y_valid = valid[spec.target].cast(pl.Int8).to_numpy()
     thr = spec.policy_threshold
-    out = {
-        "majority": evaluate_probabilities(y_valid, majority_class(y_train, valid.height), thr),
-        "service_rate": evaluate_probabilities(y_valid, service_trailing_rate(train, valid, spec), thr),
-        "logistic": evaluate_probabilities(y_valid, logistic_regression(train, valid, spec), thr),
-    }
+    out = {"majority": evaluate_probabilities(y_valid, majority_class(y_train, valid.height), thr)}
+    has_service = SERVICE_RATE_COLUMN in valid.columns or (spec.service_column in train.columns
+                                                           if spec.service_column else False)
+    if has_service:   # without a service there is no service rate (it would be the majority constant)
+        out["service_rate"] = evaluate_probabilities(y_valid, service_trailing_rate(train, valid, spec), thr)
+    out["logistic"] = evaluate_probabilities(y_valid, logistic_regression(train, valid, spec), thr)
     if ground_truth_path is not None and spec.key == "deployment_id":
         truth = ground_truth(valid, ground_truth_path)
         if truth is not None:
