@@ -1,0 +1,65 @@
+"""Seed a dashboard warehouse through the real library: two stored plans (one scored by a stand-in model,
+one without risk), a finished simulated rollout with gates and health readings, and tokens of each role."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from releasepilot.api import auth
+from releasepilot.api.store import open_warehouse
+
+ROLLOUT_STEPS = ((1, 10, 10), (2, 100, 10))     # (index, weight %, bake minutes)
+
+
+@dataclass
+class Seeded:
+    warehouse: Path
+    scored_plan: str            # planned with the stand-in scorer; its first release has a finished rollout
+    unscored_plan: str          # planned with risk unavailable; used for the paused rollout
+    scored_service: str
+    unscored_service: str
+    services: dict[str, list[str]]
+    tokens: dict[str, str]
+
+
+def stand_in_scorer(rows):
+    """A deterministic stand-in model: more churn and busier hours are riskier (no MLflow needed)."""
+    return [min(0.03 + 0.00008 * float(r.get("churn") or 0) + 0.25 * float(r.get("traffic_percentile") or 0), 0.95)
+            for r in rows]
+
+
+def run_small_rollout(warehouse: Path, plan_id: str, service: str, version: str, previous: str) -> None:
+    """Carry out a two-step rollout of one release on the simulated fleet (instant clock)."""
+    from releasepilot.rollout.execution_plan import ExecutionPlan, ReleaseExecution, StepSpec, save_execution_plan
+    from releasepilot.rollout.runner import run_stored_plan
+
+    steps = tuple(StepSpec(i, w, None, b) for i, w, b in ROLLOUT_STEPS)
+    plan = ExecutionPlan(plan_id, "dashboard-rollout",
+                         ((ReleaseExecution(service, service, version, previous or "0.0.1", (), steps),),),
+                         watch_minutes=0)
+    save_execution_plan(warehouse, plan)
+    run_stored_plan(plan_id, warehouse=warehouse, seed=3)
+
+
+def seed_warehouse(source: Path, target: Path) -> Seeded:
+    from releasepilot.planning.assemble import build_plan, store_plan
+    from releasepilot.planning.from_git import generate_train
+    from releasepilot.planning.risk_source import custom_risk, unavailable
+
+    shutil.copy(source, target)
+    scored = build_plan(generate_train(target, teams=3, seed=5), target,
+                        scorer=custom_risk(stand_in_scorer, "stand-in scorer"))
+    store_plan(scored, target, created_by="tests")
+    unscored = build_plan(generate_train(target, teams=2, seed=11, name="unscored-train"), target,
+                          scorer=unavailable("no model in this test"))
+    store_plan(unscored, target, created_by="tests")
+    first = scored.releases[0]
+    run_small_rollout(target, scored.plan_id, first.service, first.version, first.previous_version)
+    with open_warehouse(target) as con:
+        tokens = {role: auth.create_token(con, f"{role}-person", role, created_by="tests")["token"]
+                  for role in auth.ROLES}
+    return Seeded(target, scored.plan_id, unscored.plan_id, first.service, unscored.releases[0].service,
+                  {scored.plan_id: [r.service for r in scored.releases],
+                   unscored.plan_id: [r.service for r in unscored.releases]}, tokens)
