@@ -22,6 +22,8 @@ from releasepilot.api.store import open_warehouse, warehouse_lock
 router = APIRouter(tags=["rollouts"])
 OUTCOME_STATUSES = {"succeeded": "succeeded", "rolled_back": "rolled_back", "rollback_failed": "rollback_failed",
                     "failed": "rollback_failed"}     # raw.deployments calls a failed rollback "failed"
+RESUME_WAIT_SECONDS = 10.0
+RESUME_RETRY_SECONDS = 0.5
 
 
 class ApprovalRequest(BaseModel):
@@ -72,11 +74,23 @@ def events(plan_id: str, after: int | None = Query(None, ge=0, description="Only
     return found
 
 
-def resume_paused_run(flow_run_id: str, approve: bool, approver: str, reason: str) -> None:
-    """Resume a paused `run_release` flow run with its ApprovalInput."""
+def resume_paused_run(flow_run_id: str, approve: bool, approver: str, reason: str,
+                      wait: float = RESUME_WAIT_SECONDS) -> None:
+    """Resume a paused `run_release` flow run with its ApprovalInput. The run records its id just before
+    it pauses, so a refusal is retried for up to `wait` seconds before it is reported."""
+    import time
+
     from prefect.flow_runs import resume_flow_run
 
-    resume_flow_run(flow_run_id, run_input={"approve": approve, "approver": approver, "reason": reason})
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            resume_flow_run(flow_run_id, run_input={"approve": approve, "approver": approver, "reason": reason})
+            return
+        except Exception:  # noqa: BLE001 - not paused yet, or not any more: retry, then report
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(RESUME_RETRY_SECONDS)
 
 
 @router.post("/rollouts/{plan_id}/approvals", status_code=status.HTTP_201_CREATED)
