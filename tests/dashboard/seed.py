@@ -10,7 +10,7 @@ from pathlib import Path
 from releasepilot.api import auth
 from releasepilot.api.store import open_warehouse
 
-ROLLOUT_STEPS = ((1, 10, 10), (2, 100, 10))     # (index, weight %, bake minutes)
+MAX_BAKE_MINUTES = 15          # keep the simulated rollout short (the clock is instant, gates are not free)
 
 
 @dataclass
@@ -30,14 +30,16 @@ def stand_in_scorer(rows):
             for r in rows]
 
 
-def run_small_rollout(warehouse: Path, plan_id: str, service: str, version: str, previous: str) -> None:
-    """Carry out a two-step rollout of one release on the simulated fleet (instant clock)."""
+def run_small_rollout(warehouse: Path, plan_id: str, service: str, version: str, previous: str,
+                      steps: list[dict]) -> None:
+    """Carry out the planned rollout steps of one release on the simulated fleet (instant clock)."""
     from releasepilot.rollout.execution_plan import ExecutionPlan, ReleaseExecution, StepSpec, save_execution_plan
     from releasepilot.rollout.runner import run_stored_plan
 
-    steps = tuple(StepSpec(i, w, None, b) for i, w, b in ROLLOUT_STEPS)
+    specs = tuple(StepSpec(s["index"], s["weight_percent"], None, min(s["bake_minutes"], MAX_BAKE_MINUTES))
+                  for s in steps)
     plan = ExecutionPlan(plan_id, "dashboard-rollout",
-                         ((ReleaseExecution(service, service, version, previous or "0.0.1", (), steps),),),
+                         ((ReleaseExecution(service, service, version, previous or "0.0.1", (), specs),),),
                          watch_minutes=0)
     save_execution_plan(warehouse, plan)
     run_stored_plan(plan_id, warehouse=warehouse, seed=3)
@@ -56,7 +58,8 @@ def seed_warehouse(source: Path, target: Path) -> Seeded:
                           scorer=unavailable("no model in this test"))
     store_plan(unscored, target, created_by="tests")
     first = scored.releases[0]
-    run_small_rollout(target, scored.plan_id, first.service, first.version, first.previous_version)
+    run_small_rollout(target, scored.plan_id, first.service, first.version, first.previous_version,
+                      first.rollout.as_dict()["steps"])
     with open_warehouse(target) as con:
         tokens = {role: auth.create_token(con, f"{role}-person", role, created_by="tests")["token"]
                   for role in auth.ROLES}

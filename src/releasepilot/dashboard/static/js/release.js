@@ -336,10 +336,10 @@
       message.className = "message"; message.textContent = "sending…";
       try {
         const saved = await api("/plans/" + enc(PLAN) + "/overrides", { method: "POST", body });
+        document.getElementById("override-reason").value = "";
+        await loadRelease();                 // the new decision and its audit entry
         message.textContent = "Override recorded: " + (pick(saved || {}, "decision") || body.decision) + " by " + (pick(saved || {}, "by") || "you");
         message.className = "message ok";
-        document.getElementById("override-reason").value = "";
-        await loadRelease();
       } catch (e) { message.textContent = e.message; message.className = "message error-text"; }
     });
   }
