@@ -115,6 +115,10 @@ def test_plan_parts_agree_with_each_other(warehouse, tmp_path):
     assert ExecutionPlan.from_dict(execution.to_dict()) == execution
     plan_id = store_plan(plan, warehouse)
     assert audit.get_plan(duckdb.connect(str(warehouse), read_only=True), plan_id)["train_name"] == train.name
+    from releasepilot.rollout.execution_plan import load_execution_plan
+
+    stored = load_execution_plan(warehouse, plan_id)          # a stored plan is ready for run_release
+    assert [r.service for r in stored.releases] == [r.service for r in execution.releases]
 
 
 def test_unavailable_risk_is_never_scored(warehouse, tmp_path):

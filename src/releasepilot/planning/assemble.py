@@ -257,11 +257,14 @@ def _assemble(train: Train, policy: Policy, history: History, planned_at: dateti
 
 
 def store_plan(plan: Plan, warehouse: Path | str, created_by: str = CREATED_BY) -> str:
-    """Save the plan and its release decisions (one transaction, audited); sets and returns plan.plan_id."""
+    """Save the plan and its release decisions (audited) and the executor's form of it, so that
+    `run_release(plan_id)` can carry it out; sets and returns plan.plan_id."""
     from releasepilot.audit import _new_id, save_plan
+    from releasepilot.rollout.execution_plan import write_execution_plan
     from releasepilot.warehouse import connect
 
     plan.plan_id = plan.plan_id or _new_id("plan")
+    execution = to_execution_plan(plan)           # built first: a plan that cannot run is not stored
     rows = [{"service": r.service, "version": r.version, "decision": r.decision.decision.value,
              "failure_probability": r.decision.failure_probability,
              "reasons": [x.as_dict() for x in r.decision.reasons], "conditions": list(r.decision.conditions)}
@@ -270,6 +273,7 @@ def store_plan(plan: Plan, warehouse: Path | str, created_by: str = CREATED_BY) 
         save_plan(con, train_name=plan.train, decision=plan.decision.decision.value, created_by=created_by,
                   releases=rows, failure_probability=plan.decision.failure_probability, source_file=plan.source_file,
                   policy=plan.policy, plan=plan.as_dict(), plan_id=plan.plan_id, at=plan.created_at)
+        write_execution_plan(con, execution)
     return plan.plan_id
 
 

@@ -210,15 +210,24 @@ def save_execution_plan(warehouse: Path | str, plan: ExecutionPlan) -> None:
     """Store (or replace) a plan by id in `app.execution_plans`."""
     from releasepilot.rollout.events import open_store
 
-    ExecutionPlan.from_dict(plan.to_dict())          # refuse anything that would not load back
     with open_store(warehouse) as con:
-        ensure_plans_table(con)
-        con.execute("BEGIN TRANSACTION")
+        write_execution_plan(con, plan)
+
+
+def write_execution_plan(con: Any, plan: ExecutionPlan) -> None:
+    """Store (or replace) a plan on an open connection, in one transaction."""
+    ExecutionPlan.from_dict(plan.to_dict())          # refuse anything that would not load back
+    ensure_plans_table(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
         con.execute(f"DELETE FROM {PLANS_TABLE} WHERE plan_id = ?", [plan.plan_id])
         con.execute(f"INSERT INTO {PLANS_TABLE} VALUES (?, ?, ?, ?)",
                     [plan.plan_id, plan.train, datetime.now(UTC).replace(tzinfo=None),
                      json.dumps(plan.to_dict())])
-        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def load_execution_plan(warehouse: Path | str, plan_id: str) -> ExecutionPlan:
