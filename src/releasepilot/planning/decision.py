@@ -256,3 +256,47 @@ def latest_train_override(overrides: Iterable[Override]) -> Override | None:
     """The most recent override of the whole train, if any."""
     train_level = sorted((o for o in overrides if o.service is None), key=lambda o: o.at)
     return train_level[-1] if train_level else None
+
+
+def effective_decisions(row: dict[str, Any], document: dict[str, Any], overrides: list[Override]) -> dict[str, Any]:
+    """Decisions as they apply after overrides (pure): {"train": {...}, "releases": {service: {...}}}.
+
+    `row` is a stored plan (audit.get_plan), `document` its plan JSON. A release: its latest override, else
+    its recommendation. The train: its latest whole-train override, else the worst of its own risk reasons
+    and its releases as they apply (the rule of decide_train).
+    """
+    base = [ReleaseDecision(r["service"], Decision.parse(r["decision"]), Decision.parse(r["decision"]),
+                            r.get("failure_probability"), (), tuple(r.get("conditions") or ()))
+            for r in row["releases"]]
+    applied = apply_overrides(base, overrides)
+    releases = {d.service: {"decision": d.decision.value, "recommended": d.recommended.value,
+                            "conditions": list(d.conditions), "override": d.override.as_dict() if d.override else None}
+                for d in applied}
+    recommended = Decision.parse(row["decision"])
+    train_override = latest_train_override(overrides)
+    if train_override is not None:
+        decision = train_override.decision
+    else:
+        reasons = (document.get("decision") or {}).get("reasons")
+        if reasons is not None:
+            floor = [Decision.parse(r["decision"]) for r in reasons if r.get("kind") != "release"]
+        else:   # no stored document: keep the recommendation unless a release was overridden
+            floor = [] if any(d.override for d in applied) else [recommended]
+        decision = worst(*floor, *(d.decision for d in applied))
+    train = {"decision": decision.value, "recommended": recommended.value,
+             "override": train_override.as_dict() if train_override else None}
+    return {"train": train, "releases": releases}
+
+
+def held_releases(effective: dict[str, Any]) -> dict[str, str]:
+    """Releases that may not ship, with why: NO-GO after overrides, or a NO-GO train without a release
+    override of their own."""
+    train_no_go = effective["train"]["decision"] == Decision.NO_GO.value
+    held = {}
+    for service, d in effective["releases"].items():
+        if d["decision"] == Decision.NO_GO.value:
+            by = f" (override by {d['override']['by']})" if d["override"] else ""
+            held[service] = f"NO-GO{by}: not deployed; a release manager can override to proceed"
+        elif train_no_go and d["override"] is None:
+            held[service] = "the train is NO-GO: not deployed; override the release or the train to proceed"
+    return held

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -32,6 +32,7 @@ from releasepilot.rollout.step_gate import GateOutcome, GateSettings, ReleaseWat
 from releasepilot.rollout.targets.base import DeployError, DeployTarget, RolloutStep
 
 SUCCEEDED, ROLLED_BACK, ROLLBACK_FAILED, SKIPPED = "succeeded", "rolled_back", "rollback_failed", "skipped"
+HELD = "held"          # not deployed: its decision (after overrides) is NO-GO
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,14 @@ class ReleaseExecutor:
     def __init__(self, plan: ExecutionPlan, target: DeployTarget, health: HealthSource, clock: Clock,
                  warehouse: Path | str, *, approver: Approver = refuse, gate: GateSettings | None = None,
                  fault_onset: Callable[[str], datetime | None] | None = None,
-                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS, run_id: str | None = None):
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS, run_id: str | None = None,
+                 held: Mapping[str, str] | None = None):
         self.plan, self.target, self.health, self.clock = plan, target, health, clock
         self.warehouse = Path(warehouse)
         self.approver, self.gate = approver, gate or GateSettings()
         self.fault_onset = fault_onset or (lambda service: None)
         self.lock_timeout = lock_timeout
+        self.held = dict(held or {})          # release_id -> why it may not ship (a NO-GO decision)
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.log = ev.EventLog(self.warehouse, plan.plan_id, self.run_id)
         self._approval_guard = threading.Lock()
@@ -141,8 +144,8 @@ class ReleaseExecutor:
                     raise first_error
             self._after_wave(wave)
         statuses = {o.status for o in self._outcomes.values()}
-        status = SUCCEEDED if statuses <= {SUCCEEDED} else "needs_attention" if ROLLBACK_FAILED in statuses \
-            else ROLLED_BACK
+        status = (SUCCEEDED if statuses <= {SUCCEEDED} else "needs_attention" if ROLLBACK_FAILED in statuses
+                  else ROLLED_BACK if ROLLED_BACK in statuses else "partial")      # partial: some were held
         record_outcomes(self.warehouse, list(self._outcomes.values()))
         self._event(ev.PLAN_FINISHED, status=status,
                     releases={k: o.status for k, o in self._outcomes.items()})
@@ -164,6 +167,9 @@ class ReleaseExecutor:
             self.clock.end_branch()
 
     def _release_body(self, release: ReleaseExecution, progress: ev.ReleaseProgress) -> None:
+        if progress.started_at is None and release.release_id in self.held:
+            self._finish_not_deployed(release, HELD, self.held[release.release_id], self.clock.now())
+            return
         started = progress.started_at or self.clock.now()
         self._started[release.release_id] = started
         if progress.started_at is None:
@@ -284,7 +290,7 @@ class ReleaseExecutor:
         """Roll back (latest first) or skip the releases that depend on a release rolled back in this wave."""
         plan = self.plan
         failed = [r for r in wave if self._outcomes.get(r.release_id) and
-                  self._outcomes[r.release_id].status in (ROLLED_BACK, ROLLBACK_FAILED)
+                  self._outcomes[r.release_id].status in (ROLLED_BACK, ROLLBACK_FAILED, HELD)
                   and not self._outcomes[r.release_id].reason.startswith("dependent of")]
         order = [r.release_id for r in plan.releases]
         for bad in failed:
@@ -302,12 +308,16 @@ class ReleaseExecutor:
                                  outcome.started_at)
 
     def _finish_skipped(self, release: ReleaseExecution, cause: ReleaseExecution, at: datetime) -> None:
-        reason = f"dependent of {cause.release_id} ({cause.service}), which was rolled back: not deployed"
+        what = "held (NO-GO)" if self._outcomes[cause.release_id].status == HELD else "rolled back"
+        reason = f"dependent of {cause.release_id} ({cause.service}), which was {what}: not deployed"
+        self._finish_not_deployed(release, SKIPPED, reason, at)
+
+    def _finish_not_deployed(self, release: ReleaseExecution, status: str, reason: str, at: datetime) -> None:
         outcome = ReleaseOutcome(self.plan.plan_id, release.release_id, release.service, release.version,
-                                 release.previous_version, SKIPPED, reason, at, at, None, None, "policy",
+                                 release.previous_version, status, reason, at, at, None, None, "policy",
                                  release.commit_from, release.commit_to, None)
         self._outcomes[release.release_id] = outcome
-        self._event(ev.RELEASE_FINISHED, release, status=SKIPPED, reason=reason, outcome=outcome.as_dict())
+        self._event(ev.RELEASE_FINISHED, release, status=status, reason=reason, outcome=outcome.as_dict())
 
 
 def _parse_time(value: Any) -> datetime:

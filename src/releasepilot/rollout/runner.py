@@ -103,6 +103,25 @@ def resolve_warehouse(warehouse: str | Path | None) -> Path:
     return get_settings().warehouse_path
 
 
+def held_by_decision(warehouse: Path, plan_id: str) -> dict[str, str]:
+    """Releases of a stored plan that may not ship (NO-GO after overrides), read as the run starts so an
+    override made a minute ago counts. A plan made outside `releasepilot plan` holds nothing."""
+    import json
+
+    from releasepilot.audit import get_plan, list_overrides
+    from releasepilot.planning.decision import effective_decisions, held_releases
+    from releasepilot.rollout.events import open_store
+
+    with open_store(warehouse) as con:
+        row = get_plan(con, plan_id)
+        if row is None:
+            return {}
+        found = con.execute("select plan_json from app.plans where plan_id = ?", [plan_id]).fetchall()
+        overrides = list_overrides(con, plan_id)
+    document = json.loads(found[0][0]) if found and found[0][0] else {}
+    return held_releases(effective_decisions(row, document, overrides))
+
+
 def run_stored_plan(plan_id: str, *, target: str = "simulated", health: str = "simulated",
                     warehouse: str | Path | None = None, faults: Mapping[str, Any] | None = None,
                     approver: Approver = refuse, lock_timeout: float = 0.0, seed: int = 0) -> ExecutionResult:
@@ -111,5 +130,5 @@ def run_stored_plan(plan_id: str, *, target: str = "simulated", health: str = "s
     plan = load_execution_plan(path, plan_id)
     deploy, source, clock, onset = build_runtime(target, health, faults, seed=seed)
     executor = ReleaseExecutor(plan, deploy, source, clock, path, approver=approver, fault_onset=onset,
-                               lock_timeout=lock_timeout)
+                               lock_timeout=lock_timeout, held=held_by_decision(path, plan_id))
     return executor.execute()
