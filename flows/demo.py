@@ -16,6 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_features import build_features  # noqa: E402
 from ingest_history import ingest_history  # noqa: E402
 from plan_release import plan_release  # noqa: E402
+from run_release import run_release  # noqa: E402
+from train_models import train_models  # noqa: E402
+
+DEMO_FAULT = "step:error_rate:6:8"        # an error-rate step 6x normal, 8 minutes into the first step
 
 
 @task
@@ -30,16 +34,35 @@ def simulate_history(out: Path, seed: int) -> dict:
 
 @flow(name="demo_journey")
 def demo_journey(seed: int = 7) -> dict:
-    """simulate -> ingest -> build (-> train -> plan -> release as those stages land)."""
+    """simulate -> ingest -> build -> train -> plan -> release (one injected fault, caught and rolled back)."""
     from releasepilot.config import get_settings
 
     settings = get_settings()
+    warehouse = str(settings.warehouse_path)
     summary: dict = {"simulate": simulate_history(settings.sim_path, seed)}
-    summary["ingest"] = ingest_history(source_dir=str(settings.sim_path), warehouse=str(settings.warehouse_path))
-    summary["build"] = build_features(warehouse=str(settings.warehouse_path))
+    summary["ingest"] = ingest_history(source_dir=str(settings.sim_path), warehouse=warehouse)
+    summary["build"] = build_features(warehouse=warehouse)
+    summary["train"] = train_models(warehouse=warehouse)
     summary["plan"] = plan_release(train_file=str(generated_train(settings.warehouse_path, seed)),
-                                   warehouse=str(settings.warehouse_path))
+                                   warehouse=warehouse)
+    faulty = choose_faulty_release(summary["plan"]["plan_id"], warehouse)
+    summary["fault"] = {"service": faulty, "spec": DEMO_FAULT}
+    summary["release"] = run_release(plan_id=summary["plan"]["plan_id"], warehouse=warehouse,
+                                     faults={faulty: DEMO_FAULT} if faulty else None, approval_timeout=60)
     return summary
+
+
+@task
+def choose_faulty_release(plan_id: str, warehouse: str) -> str | None:
+    """The first release the plan lets ship, so the demo shows a fault caught during a real rollout."""
+    from pathlib import Path
+
+    from releasepilot.rollout.execution_plan import load_execution_plan
+    from releasepilot.rollout.runner import held_by_decision
+
+    held = held_by_decision(Path(warehouse), plan_id)
+    shipping = [r.service for r in load_execution_plan(Path(warehouse), plan_id).releases if r.release_id not in held]
+    return shipping[0] if shipping else None
 
 
 @task
@@ -108,7 +131,58 @@ def print_plan(summary: dict) -> None:
     Console().print(table)
 
 
+def print_models(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Risk models (validation window, newest 20%)")
+    for column in ("model", "version", "ROC AUC", "ground truth AUC", "ECE", "caught @10%", "decision"):
+        table.add_column(column)
+    for m in summary["train"]["models"]:
+        truth = m["baselines"].get("ground_truth", {}).get("roc_auc")
+        table.add_row(m["model"], str(m["version"]), f"{m['metrics']['roc_auc']:.3f}",
+                      "-" if truth is None else f"{truth:.3f}", f"{m['metrics']['ece']:.3f}",
+                      f"{m['metrics']['caught_at_10pct']:.1%}",
+                      "champion" if m["promoted"] else "challenger")
+    Console().print(table)
+
+
+def print_release(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    release = summary["release"]
+    fault = summary["fault"]
+    table = Table(title=f"Release run of {release['plan_id']}: {release['status']} "
+                        + (f"(fault injected into {fault['service']}: {fault['spec']})" if fault["service"]
+                           else "(every release was held: no fault injected)"))
+    for column in ("service", "status", "time to detect", "decided by", "reason"):
+        table.add_column(column)
+    for o in release["outcomes"]:
+        ttd = o["time_to_detect_minutes"]
+        table.add_row(o["service"], o["status"], "-" if ttd is None else f"{ttd:.0f} min", o["decided_by"] or "-",
+                      o["reason"][:90])
+    console = Console()
+    console.print(table)
+    console.print("Outcomes were written to raw.deployments: the next `train_models` run learns from them.")
+
+
+def print_next_steps() -> None:
+    from rich.console import Console
+
+    Console().print("""
+[bold]Next[/]
+  make up                                   # Prefect UI http://127.0.0.1:4200, MLflow UI http://127.0.0.1:5000,
+                                            # dashboard http://127.0.0.1:8000 (make down stops them)
+  .venv/bin/releasepilot token create --name me --role admin   # a token for the dashboard and the API
+  .venv/bin/releasepilot models             # champion and challenger versions with their metrics
+  .venv/bin/releasepilot rollouts --json    # the rollout's events""")
+
+
 if __name__ == "__main__":
     result = demo_journey()
     print_summary(result)
+    print_models(result)
     print_plan(result)
+    print_release(result)
+    print_next_steps()

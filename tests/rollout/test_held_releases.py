@@ -64,3 +64,15 @@ def test_an_override_to_go_lets_a_no_go_release_ship(warehouse):
     assert held_by_decision(warehouse, "plan-ovr") == {}
     result = run_stored_plan("plan-ovr", warehouse=warehouse)
     assert {o.status for o in result.outcomes} == {SUCCEEDED}
+
+
+def test_a_train_that_is_no_go_only_because_of_one_release_ships_the_others():
+    from releasepilot.planning.decision import effective_decisions, held_releases
+
+    row = {"decision": "NO-GO", "releases": [{"service": "a", "decision": "NO-GO"},
+                                             {"service": "b", "decision": "GO WITH CONDITIONS"}]}
+    own_reasons_fine = {"decision": {"reasons": [{"kind": "release", "decision": "NO-GO"},
+                                                 {"kind": "risk", "decision": "GO"}]}}
+    assert set(held_releases(effective_decisions(row, own_reasons_fine, []))) == {"a"}
+    train_too_risky = {"decision": {"reasons": [{"kind": "risk", "decision": "NO-GO"}]}}
+    assert set(held_releases(effective_decisions(row, train_too_risky, []))) == {"a", "b"}

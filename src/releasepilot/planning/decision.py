@@ -274,29 +274,31 @@ def effective_decisions(row: dict[str, Any], document: dict[str, Any], overrides
                 for d in applied}
     recommended = Decision.parse(row["decision"])
     train_override = latest_train_override(overrides)
+    reasons = (document.get("decision") or {}).get("reasons")
+    if reasons is not None:
+        floor = [Decision.parse(r["decision"]) for r in reasons if r.get("kind") != "release"]
+    else:   # no stored document: keep the recommendation unless a release was overridden
+        floor = [] if any(d.override for d in applied) else [recommended]
     if train_override is not None:
-        decision = train_override.decision
+        decision = own = train_override.decision
     else:
-        reasons = (document.get("decision") or {}).get("reasons")
-        if reasons is not None:
-            floor = [Decision.parse(r["decision"]) for r in reasons if r.get("kind") != "release"]
-        else:   # no stored document: keep the recommendation unless a release was overridden
-            floor = [] if any(d.override for d in applied) else [recommended]
         decision = worst(*floor, *(d.decision for d in applied))
-    train = {"decision": decision.value, "recommended": recommended.value,
+        own = worst(*floor)
+    train = {"decision": decision.value, "recommended": recommended.value, "own_decision": own.value,
              "override": train_override.as_dict() if train_override else None}
     return {"train": train, "releases": releases}
 
 
 def held_releases(effective: dict[str, Any]) -> dict[str, str]:
-    """Releases that may not ship, with why: NO-GO after overrides, or a NO-GO train without a release
-    override of their own."""
-    train_no_go = effective["train"]["decision"] == Decision.NO_GO.value
+    """Releases that may not ship, with why: NO-GO after overrides; every release without an override of
+    its own when the train itself is NO-GO (its own reasons, e.g. combined risk, or a train override).
+    A train that is NO-GO only because of some releases still ships the others."""
+    train_blocks = effective["train"]["own_decision"] == Decision.NO_GO.value
     held = {}
     for service, d in effective["releases"].items():
         if d["decision"] == Decision.NO_GO.value:
             by = f" (override by {d['override']['by']})" if d["override"] else ""
             held[service] = f"NO-GO{by}: not deployed; a release manager can override to proceed"
-        elif train_no_go and d["override"] is None:
+        elif train_blocks and d["override"] is None:
             held[service] = "the train is NO-GO: not deployed; override the release or the train to proceed"
     return held
