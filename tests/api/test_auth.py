@@ -6,10 +6,10 @@ import json
 
 from typer.testing import CliRunner
 
+from api.helpers import audit_actions, bearer, row_count
 from releasepilot.api import auth
 from releasepilot.api.store import open_warehouse
 from releasepilot.cli import app
-from api.helpers import audit_actions, bearer, row_count
 
 
 def test_health_needs_no_token(client):

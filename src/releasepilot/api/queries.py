@@ -18,9 +18,21 @@ from releasepilot.api.store import open_warehouse, warehouse_lock
 from releasepilot.planning.types import Decision, Override, worst
 from releasepilot.rollout import events as ev
 
-__all__ = ["list_plans", "plan_detail", "release_detail", "effective_decisions", "gate_verdict", "GATE_EXIT_CODES",
-           "list_rollouts", "rollout_events", "pending_approvals", "model_status", "dora_metrics",
-           "coordination_metrics", "calibration"]
+__all__ = [
+    "GATE_EXIT_CODES",
+    "calibration",
+    "coordination_metrics",
+    "dora_metrics",
+    "effective_decisions",
+    "gate_verdict",
+    "list_plans",
+    "list_rollouts",
+    "model_status",
+    "pending_approvals",
+    "plan_detail",
+    "release_detail",
+    "rollout_events",
+]
 
 GATE_EXIT_CODES = {Decision.GO.value: 0, Decision.NO_GO.value: 1, Decision.GO_WITH_CONDITIONS.value: 3}
 MODEL_NAMES = ("release-risk", "change-risk")

@@ -87,7 +87,7 @@ def resume_paused_run(flow_run_id: str, approve: bool, approver: str, reason: st
         try:
             resume_flow_run(flow_run_id, run_input={"approve": approve, "approver": approver, "reason": reason})
             return
-        except Exception:  # noqa: BLE001 - not paused yet, or not any more: retry, then report
+        except Exception:
             if time.monotonic() > deadline:
                 raise
             time.sleep(RESUME_RETRY_SECONDS)
