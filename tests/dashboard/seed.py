@@ -30,6 +30,21 @@ def stand_in_scorer(rows):
             for r in rows]
 
 
+def allow_rollout(warehouse: Path, plan_id: str, service: str) -> None:
+    """A release manager's overrides so that the executor carries the release out: the executor holds a
+    NO-GO release (or any release of a NO-GO train) until someone overrides it."""
+    from releasepilot import audit
+
+    with open_warehouse(warehouse) as con:
+        plan = audit.get_plan(con, plan_id)
+        release = next(r for r in plan["releases"] if r["service"] == service)
+        if plan["decision"] == "NO-GO":
+            audit.record_override(con, plan_id, "GO WITH CONDITIONS", "seed-manager", "tests: roll out one release")
+        if release["decision"] == "NO-GO":
+            audit.record_override(con, plan_id, "GO WITH CONDITIONS", "seed-manager", "tests: roll it out",
+                                  service=service)
+
+
 def run_small_rollout(warehouse: Path, plan_id: str, service: str, version: str, previous: str,
                       steps: list[dict]) -> None:
     """Carry out the planned rollout steps of one release on the simulated fleet (instant clock)."""
@@ -42,6 +57,7 @@ def run_small_rollout(warehouse: Path, plan_id: str, service: str, version: str,
                          ((ReleaseExecution(service, service, version, previous or "0.0.1", (), specs),),),
                          watch_minutes=0)
     save_execution_plan(warehouse, plan)
+    allow_rollout(warehouse, plan_id, service)
     run_stored_plan(plan_id, warehouse=warehouse, seed=3)
 
 

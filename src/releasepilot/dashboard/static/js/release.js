@@ -273,6 +273,7 @@
 
   function renderApprovals() {
     const box = clear(document.getElementById("pending-approvals"));
+    if (state.answered) box.append(el("p", { id: "approval-result", class: "message ok", text: state.answered }));
     for (const p of pendingApprovals()) {
       const reason = el("input", { class: "approval-reason", placeholder: "reason (recorded)", value: "" });
       const message = el("span", { class: "message" });
@@ -283,6 +284,7 @@
             approve, reason: reason.value.trim() || (approve ? "approved from the dashboard" : "rolled back from the dashboard") } });
           message.textContent = approve ? "approved: the rollout continues" : "rollback requested";
           message.className = "message ok";
+          state.answered = (approve ? "Approved" : "Rolled back") + " step " + (p.step_index ?? "?") + " of " + (p.release_id || SERVICE) + " by you";
           box.querySelectorAll("button").forEach(b => { b.disabled = true; });
           poll(true);
         } catch (e) { message.textContent = e.message; message.className = "message error-text"; }
