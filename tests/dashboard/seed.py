@@ -48,7 +48,12 @@ def allow_rollout(warehouse: Path, plan_id: str, service: str) -> None:
 def run_small_rollout(warehouse: Path, plan_id: str, service: str, version: str, previous: str,
                       steps: list[dict]) -> None:
     """Carry out the planned rollout steps of one release on the simulated fleet (instant clock)."""
-    from releasepilot.rollout.execution_plan import ExecutionPlan, ReleaseExecution, StepSpec, save_execution_plan
+    from releasepilot.rollout.execution_plan import (
+        ExecutionPlan,
+        ReleaseExecution,
+        StepSpec,
+        save_execution_plan,
+    )
     from releasepilot.rollout.runner import run_stored_plan
 
     specs = tuple(StepSpec(s["index"], s["weight_percent"], None, min(s["bake_minutes"], MAX_BAKE_MINUTES))
