@@ -15,7 +15,8 @@ from typing import Any
 
 from releasepilot.api.analytics import calibration, coordination_metrics, dora_metrics
 from releasepilot.api.store import open_warehouse, warehouse_lock
-from releasepilot.planning.types import Decision, Override, worst
+from releasepilot.planning.decision import effective_decisions
+from releasepilot.planning.types import Decision
 from releasepilot.rollout import events as ev
 
 __all__ = [
@@ -63,37 +64,6 @@ def _window(document: dict[str, Any]) -> dict[str, str] | None:
     if not windows:
         return None
     return {"start": min(w["start"] for w in windows), "end": max(w["end"] for w in windows)}
-
-
-def effective_decisions(row: dict[str, Any], document: dict[str, Any], overrides: list[Override]) -> dict[str, Any]:
-    """Decisions as they apply after overrides (pure): {"train": {...}, "releases": {service: {...}}}.
-
-    A release: its latest override, else its recommendation. The train: its latest whole-train override,
-    else the worst of its own risk reasons and its releases as they apply (the rule of decide_train).
-    """
-    from releasepilot.planning.decision import ReleaseDecision, apply_overrides, latest_train_override
-
-    base = [ReleaseDecision(r["service"], Decision.parse(r["decision"]), Decision.parse(r["decision"]),
-                            r.get("failure_probability"), (), tuple(r.get("conditions") or ()))
-            for r in row["releases"]]
-    applied = apply_overrides(base, overrides)
-    releases = {d.service: {"decision": d.decision.value, "recommended": d.recommended.value,
-                            "conditions": list(d.conditions), "override": d.override.as_dict() if d.override else None}
-                for d in applied}
-    recommended = Decision.parse(row["decision"])
-    train_override = latest_train_override(overrides)
-    if train_override is not None:
-        decision = train_override.decision
-    else:
-        reasons = (document.get("decision") or {}).get("reasons")
-        if reasons is not None:
-            floor = [Decision.parse(r["decision"]) for r in reasons if r.get("kind") != "release"]
-        else:   # no stored document: keep the recommendation unless a release was overridden
-            floor = [] if any(d.override for d in applied) else [recommended]
-        decision = worst(*floor, *(d.decision for d in applied))
-    train = {"decision": decision.value, "recommended": recommended.value,
-             "override": train_override.as_dict() if train_override else None}
-    return {"train": train, "releases": releases}
 
 
 def list_plans(warehouse: Path | str) -> list[dict[str, Any]]:
