@@ -109,7 +109,11 @@ class WindowRanking:
         return {"release_id": self.release_id, "best": [w.as_dict() for w in self.best],
                 "requested": self.requested.as_dict() if self.requested else None,
                 "allowed_windows": len(self.windows) - len(excluded), "excluded_windows": len(excluded),
-                "comparison": self.comparison}
+                "comparison": self.comparison,
+                # every candidate, compact, for the dashboard's heat map (risk by hour of the coming week)
+                "all": [{"start": w.start.isoformat(), "p_fail": round(w.p_fail, 6),
+                         "expected_impact": round(w.expected_impact, 6), "excluded": w.excluded, "rank": w.rank}
+                        for w in sorted(self.windows, key=lambda w: w.start)]}
 
 
 def impact_weight(traffic_share: float, tier: int | None, blast_radius: float, policy: WindowPolicy) -> float:
