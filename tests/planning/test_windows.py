@@ -167,3 +167,6 @@ def test_as_dict_is_json_ready():
     doc = json.loads(json.dumps(result.as_dict()))
     assert doc["allowed_windows"] == 24 and len(doc["best"]) == 5
     assert doc["requested"]["features"]["deploy_hour"] == 9
+    cells = doc["all"]                                  # the heat map: every candidate hour, in time order
+    assert len(cells) == 24 and [c["start"] for c in cells] == sorted(c["start"] for c in cells)
+    assert min(cells, key=lambda c: c["expected_impact"])["rank"] == 1
