@@ -28,7 +28,14 @@ def test_every_command_offers_json():
 
     from releasepilot.cli import app
 
-    group = get_command(app)
-    missing = [name for name, command in group.commands.items()
+    def leaves(command, path=()):
+        children = getattr(command, "commands", None)
+        if children:                                    # a group such as `token`: check its subcommands
+            for name, child in children.items():
+                yield from leaves(child, (*path, name))
+        else:
+            yield " ".join(path), command
+
+    missing = [name for name, command in leaves(get_command(app))
                if not any("--json" in param.opts for param in command.params)]
     assert not missing, f"commands without --json: {missing}"
