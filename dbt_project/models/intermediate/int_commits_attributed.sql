@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per commit with its owning team, its author's team and its position in the repository's
 -- history (ordered by authored_at, then sha), used to resolve deployment commit ranges.
 with commits as (
@@ -31,8 +32,7 @@ select
         when s.owner_team is null then null
         else not exists (select 1 from members m where m.team = s.owner_team and m.user_name = c.author)
     end as is_cross_team,
-    row_number() over (partition by c.service order by c.authored_at, c.sha) as repo_position,
-    row_number() over (order by c.service, c.authored_at, c.sha) as global_position
+    row_number() over (partition by c.service order by c.authored_at, c.sha) as repo_position
 from commits c
 left join services s using (service)
 left join author_teams t on t.user_name = c.author

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per commit with the 14 Kamei et al. (2013) just-in-time metrics (definitions in the yml).
 -- History-based metrics only use commits authored strictly before this one.
 with commits as (

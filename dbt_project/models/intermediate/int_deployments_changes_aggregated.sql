@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per production deployment: what it changes (its commits and files), who changed it, and
 -- whether the change crosses team or contract boundaries.
 with deployments as (

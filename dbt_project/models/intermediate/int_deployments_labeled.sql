@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per production deployment with its owner and its outcome label, and when that label was known.
 -- A failure is known at finished_at when the deploy rolled back or failed, and at the first linked
 -- incident's created_at otherwise. `failure_counted_at` is when history-based features may count it:

@@ -1,18 +1,13 @@
+{{ config(materialized='table') }}
 -- One row per production deployment: how many other production releases of the same service, and of its
--- direct dependencies and dependents, started in the trailing window (default 2 h) before its start and
--- had not finished by then. Range joins run on (service index, epoch ms) keys so DuckDB uses an IEJoin.
-{% set key_span = 10000000000000 %}
-{% set window_ms = var('concurrent_hours') * 3600 * 1000 %}
+-- direct dependencies and dependents, started in the trailing window (default 2 h) up to its start and
+-- had not finished by then. No range join: each release o is "active" for a start s when
+-- o.start <= s <= o.start + window and not o.finish <= s, an interval of s; a running sum of +1/-1 events
+-- per service, read at each start, counts them. Event kinds order same-instant events around the reads:
+-- 0 = applies at that instant (before reads), 1 = read, 2 = applies just after that instant.
+{% set window = "interval " ~ var('concurrent_hours') ~ " hours" %}
 with deployments as (
-    select
-        deployment_id, service, service_idx, started_at, finished_at,
-        service_idx * {{ key_span }} + epoch_ms(started_at) as start_key
-    from {{ ref('int_deployments_labeled') }}
-    where service_idx is not null
-),
-
-graph as (
-    select service, service_idx from {{ ref('int_services_graphed') }}
+    select deployment_id, service, started_at, finished_at from {{ ref('int_deployments_labeled') }}
 ),
 
 neighbours as (
@@ -23,36 +18,42 @@ neighbours as (
     )
 ),
 
-same_service as (
-    select d.deployment_id, count(*) as n
-    from deployments d
-    join deployments o
-        on o.start_key >= d.start_key - {{ window_ms }} and o.start_key <= d.start_key
-    where o.deployment_id <> d.deployment_id
-        and (o.finished_at is null or o.finished_at > d.started_at)
-    group by 1
+events as (
+    -- becomes active at its start
+    select service as k, started_at as t, 0 as kind, 1 as delta, null::varchar as deployment_id, false as is_self
+    from deployments
+    union all
+    -- stops being active when it finishes inside the window (finished by s means finished_at <= s) ...
+    select service, finished_at, 0, -1, null, false
+    from deployments where finished_at is not null and finished_at <= started_at + {{ window }}
+    union all
+    -- ... or once the window after its start has passed
+    select service, started_at + {{ window }}, 2, -1, null, false
+    from deployments where finished_at is null or finished_at > started_at + {{ window }}
+    union all
+    select service, started_at, 1, 0, deployment_id, true from deployments
+    union all
+    select n.neighbour, d.started_at, 1, 0, d.deployment_id, false
+    from deployments d join neighbours n on n.service = d.service
 ),
 
-probes as (
-    select d.deployment_id, d.started_at, g.service_idx * {{ key_span }} + epoch_ms(d.started_at) as probe_key
-    from deployments d
-    join neighbours n on n.service = d.service
-    join graph g on g.service = n.neighbour
-),
-
-dependent as (
-    select p.deployment_id, count(*) as n
-    from probes p
-    join deployments o
-        on o.start_key >= p.probe_key - {{ window_ms }} and o.start_key <= p.probe_key
-    where o.finished_at is null or o.finished_at > p.started_at
-    group by 1
+reads as (
+    select deployment_id, is_self, active
+    from (
+        select *, sum(delta) over (partition by k order by t, kind rows between unbounded preceding and current row)
+            as active
+        from events
+    )
+    where kind = 1
 )
 
 select
     d.deployment_id,
-    coalesce(s.n, 0) as concurrent_same_service,
-    coalesce(x.n, 0) as concurrent_dependent
+    -- the release itself is active at its own start unless it finished instantly
+    max(case when r.is_self then r.active end)
+        - (case when d.finished_at is null or d.finished_at > d.started_at then 1 else 0 end)
+        as concurrent_same_service,
+    coalesce(sum(case when not r.is_self then r.active end), 0) as concurrent_dependent
 from deployments d
-left join same_service s using (deployment_id)
-left join dependent x using (deployment_id)
+join reads r using (deployment_id)
+group by d.deployment_id, d.finished_at, d.started_at

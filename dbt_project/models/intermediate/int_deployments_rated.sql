@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per production deployment with the trailing failure rates of its service and its owning team,
 -- as known at its start: among releases that FINISHED in [start - W, start), the share whose failure was
 -- known before start (failure_counted_at < start). Computed without joins: each earlier release adds

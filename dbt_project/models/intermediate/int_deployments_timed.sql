@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per production deployment with its timing context: hour, weekday, traffic level against the
 -- service's own trailing traffic, on-call coverage of the owning team and change freezes.
 with deployments as (

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per service with its owner and its place in the dependency graph.
 with recursive
 
