@@ -15,8 +15,8 @@ def report_markdown(report) -> str:
     for node in report.nodes:
         if node.kind == "model":
             lines.append(f"| {node.name} | {node.status} | {'' if node.rows is None else node.rows} |")
-    lines += ["", f"Data tests: {report.count('test')}, unit tests: {report.count('unit_test')}, "
-                  f"failed: {len(report.failed)}"]
+    lines += ["", (f"Data tests: {report.count('test')}, unit tests: {report.count('unit_test')}, "
+                  f"failed: {len(report.failed)}")]
     return "\n".join(lines)
 
 

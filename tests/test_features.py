@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "dbt"))
-from fixture_history import write_fixture_history  # noqa: E402
+from fixture_history import write_fixture_history
 
-from releasepilot.errors import NotReadyError, ReleasePilotError  # noqa: E402
-from releasepilot.features import build_features  # noqa: E402
+from releasepilot.errors import NotReadyError, ReleasePilotError
+from releasepilot.features import build_features
 
 
 def test_report_lists_models_tests_and_rows(tmp_path, repo_root):

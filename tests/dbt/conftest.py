@@ -5,7 +5,6 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 import pytest
-
 from fixture_history import write_fixture_history
 
 

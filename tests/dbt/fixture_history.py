@@ -90,13 +90,13 @@ FREEZES = [
 ]
 
 TABLES = {
-    "services": ("service, description, type, lifecycle, owner, system, tier, layer, regions, tenants, "
-                 "depends_on, contract_tests, source_file", SERVICES),
+    "services": (("service, description, type, lifecycle, owner, system, tier, layer, regions, tenants, "
+                 "depends_on, contract_tests, source_file"), SERVICES),
     "team_members": ("team, user_name", TEAM_MEMBERS),
     "commits": ("sha, repo, author, authored_at, message", COMMITS),
     "commit_files": ("sha, path, added, deleted", COMMIT_FILES),
-    "deployments": ("deployment_id, service, version, commit_from, commit_to, started_at, finished_at, "
-                    "environment, deployer, status", DEPLOYMENTS),
+    "deployments": (("deployment_id, service, version, commit_from, commit_to, started_at, finished_at, "
+                    "environment, deployer, status"), DEPLOYMENTS),
     "incidents": ("incident_id, service, title, severity, created_at, acknowledged_at, resolved_at, deployment_id",
                   INCIDENTS),
     "oncall": ("team, user_name, starts_at, ends_at", ONCALL),

@@ -6,6 +6,7 @@ import math
 
 import duckdb
 import pytest
+
 from conftest import read_table
 
 
