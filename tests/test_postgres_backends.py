@@ -102,6 +102,7 @@ def _log_and_register(tracking_uri: str) -> str:
     from sklearn.linear_model import LogisticRegression
 
     mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)          # earlier tests in the session may have set another one
     mlflow.set_experiment("postgres-backend-check")
     x = np.array([[0.0], [1.0], [2.0], [3.0]])
     model = LogisticRegression().fit(x, [0, 0, 1, 1])

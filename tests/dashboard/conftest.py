@@ -33,8 +33,10 @@ def base_url(seeded, app_settings):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the dashboard tests, closed after them: Playwright's sync API runs an event loop in
+    the main thread, and Prefect clients in later tests must not find one running."""
     if chromium_path() is None:
         pytest.skip("Chromium is not installed (apt-get install -y chromium; see .ci/debian-packages)")
     from playwright.sync_api import sync_playwright
