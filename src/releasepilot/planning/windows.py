@@ -9,15 +9,23 @@ window with the reason. The scorer is any `rows -> probabilities` callable, so t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from releasepilot.errors import InputError
-from releasepilot.planning.calendar import HourlyCalendar, to_utc
+from releasepilot.planning.calendar import (
+    UNKNOWN_TRAFFIC_PERCENTILE,
+    UNKNOWN_TRAFFIC_SHARE,
+    Freeze,
+    HourlyCalendar,
+    to_utc,
+    weekly_slot,
+)
 
 DEFAULT_HORIZON_DAYS = 7
 DEFAULT_STEP_HOURS = 1
@@ -65,8 +73,17 @@ class WindowRelease:
 
 
 @dataclass(frozen=True)
+class WindowSubject:
+    """What a window's reasons say about its release (shared by all windows of that release)."""
+
+    service: str
+    teams: tuple[str, ...]
+    has_traffic: bool
+
+
+@dataclass(frozen=True)
 class ScoredWindow:
-    """One candidate hour for one release: features, probability, impact and why."""
+    """One candidate hour for one release: features, probability, impact and why (`reasons`, built on demand)."""
 
     start: datetime
     p_fail: float
@@ -74,9 +91,14 @@ class ScoredWindow:
     expected_impact: float
     features: dict[str, Any]
     excluded: bool
-    reasons: tuple[str, ...]
     blocked_by: tuple[str, ...] = ()            # the hard constraints that exclude this window
     rank: int | None = None                     # 1 = best among allowed windows; None when excluded
+    subject: WindowSubject | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Hard constraints first, then traffic, p_fail x impact, concurrency and on-call."""
+        return window_reasons(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {"start": self.start.isoformat(), "p_fail": round(self.p_fail, 6),
@@ -84,6 +106,21 @@ class ScoredWindow:
                 "excluded": self.excluded, "rank": self.rank, "reasons": list(self.reasons),
                 "blocked_by": list(self.blocked_by),
                 "features": {k: self.features[k] for k in TIME_FEATURES}}
+
+
+def window_reasons(window: ScoredWindow) -> tuple[str, ...]:
+    """The human-readable why of a window (computed only for the windows somebody looks at)."""
+    row, p, weight, subject = window.features, window.p_fail, window.impact_weight, window.subject
+    if subject is None:
+        return window.blocked_by
+    traffic = (f"traffic at the {row['traffic_percentile']:.0%} point of {subject.service}'s week"
+               if subject.has_traffic else f"no traffic history for {subject.service}: assumed peak")
+    reasons = [*window.blocked_by, traffic, f"p_fail {p:.3f} x impact {weight:.2f} = {p * weight:.3f}"]
+    if row["concurrent_dependent"]:
+        reasons.append(f"{row['concurrent_dependent']} release(s) of dependent services in the same window")
+    if subject.teams and row["oncall_present"]:
+        reasons.append("on-call present for " + ", ".join(subject.teams))
+    return tuple(reasons)
 
 
 @dataclass(frozen=True)
@@ -118,23 +155,106 @@ class WindowRanking:
 
 def impact_weight(traffic_share: float, tier: int | None, blast_radius: float, policy: WindowPolicy) -> float:
     """traffic share of peak in that hour x tier weight x (1 + blast radius)."""
-    weight = policy.tier_weights.get(tier, policy.unknown_tier_weight) if tier is not None \
+    return traffic_share * tier_weight(tier, policy) * (1.0 + max(blast_radius, 0.0))
+
+
+def tier_weight(tier: int | None, policy: WindowPolicy) -> float:
+    """The policy's weight of a tier; an unknown or missing tier counts as critical."""
+    return policy.tier_weights.get(tier, policy.unknown_tier_weight) if tier is not None \
         else policy.unknown_tier_weight
-    return traffic_share * weight * (1.0 + max(blast_radius, 0.0))
+
+
+class CandidateGrid:
+    """Facts about a list of window starts, computed once and shared by every release.
+
+    Per hour: weekly slot and the allowed-hour/weekday constraints. Per team (on-call coverage), system
+    (freezes) and service (traffic percentile and share) the facts over all starts are computed on first
+    use and cached, so scoring 300 releases x 168 hours costs a few hundred calendar lookups, not 50,000.
+    """
+
+    def __init__(self, starts: Sequence[datetime], calendar: HourlyCalendar, policy: WindowPolicy) -> None:
+        self.starts = list(starts)
+        self.calendar = calendar
+        self.policy = policy
+        length = timedelta(hours=policy.window_hours)
+        self.ends = [s + length for s in self.starts]
+        self.slots = [weekly_slot(s) for s in self.starts]
+        self.time_blocks = [_time_blocks(s, policy) for s in self.starts]
+        self._oncall: dict[str, list[bool]] = {}
+        self._freezes: dict[str | None, list[tuple[str, ...]]] = {}
+        self._traffic: dict[str, tuple[list[float], list[float]]] = {}
+
+    def oncall(self, team: str) -> list[bool]:
+        """Per start: someone of `team` is on call for the whole window."""
+        if team not in self._oncall:
+            covers = self.calendar.oncall_covers
+            self._oncall[team] = [covers(team, s, e) for s, e in zip(self.starts, self.ends)]
+        return self._oncall[team]
+
+    def oncall_gaps(self, teams: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """Per start: () when every team is on call for the whole window, else the 'no on-call for' message."""
+        covered = [self.oncall(team) for team in teams]
+        everyone = list(map(all, zip(*covered))) if teams else [True] * len(self.starts)
+        return [() if ok else ("no on-call for " + ", ".join(sorted(t for t, c in zip(teams, covered) if not c[i])),)
+                for i, ok in enumerate(everyone)]
+
+    def freezes(self, system: str | None) -> list[tuple[str, ...]]:
+        """Per start: one message per change freeze covering any part of the window for `system`."""
+        if system not in self._freezes:
+            self._freezes[system] = [tuple(_freeze_message(f) for f in self.calendar.freezes_at(s, e, system))
+                                     for s, e in zip(self.starts, self.ends)]
+        return self._freezes[system]
+
+    def traffic(self, service: str) -> tuple[list[float], list[float]]:
+        """Per start: the traffic percentile (model feature) and share of peak (impact) of `service`."""
+        if service not in self._traffic:
+            profile = self.calendar.profiles.get(service)
+            if profile is None:
+                n = len(self.starts)
+                self._traffic[service] = ([UNKNOWN_TRAFFIC_PERCENTILE] * n, [UNKNOWN_TRAFFIC_SHARE] * n)
+            else:
+                self._traffic[service] = ([profile.percentile(k) for k in self.slots],
+                                          [profile.share_of_peak(k) for k in self.slots])
+        return self._traffic[service]
+
+
+@dataclass
+class _ReleaseHours:
+    """One release's rows over some starts, before the scorer has answered."""
+
+    starts: list[datetime]
+    rows: list[dict[str, Any]]
+    blocked: list[tuple[str, ...]]
+    weights: list[float]
+
+
+def release_hours(release: WindowRelease, grid: CandidateGrid, concurrent: Mapping[datetime, int]) -> _ReleaseHours:
+    """Model rows, hard-constraint messages and impact weights of `release` at every start of `grid`."""
+    policy = grid.policy
+    pct, share = grid.traffic(release.service)
+    freezes = grid.freezes(release.system)
+    gaps = grid.oncall_gaps(release.teams)
+    tier_w, blast = tier_weight(release.tier, policy), 1.0 + max(release.blast_radius, 0.0)
+    base = release.features
+    rows, blocked = [], []
+    for i, ts in enumerate(grid.starts):
+        rows.append({**base, "deploy_hour": ts.hour, "deploy_weekday": ts.weekday(), "traffic_percentile": pct[i],
+                     "oncall_present": int(not gaps[i]), "in_freeze": int(bool(freezes[i])),
+                     "concurrent_dependent": concurrent.get(ts, 0)})
+        blocks = grid.time_blocks[i]
+        if policy.respect_freezes and freezes[i]:
+            blocks += freezes[i]
+        if policy.require_oncall and gaps[i]:
+            blocks += gaps[i]
+        blocked.append(blocks)
+    return _ReleaseHours(grid.starts, rows, blocked, [s * tier_w * blast for s in share])
 
 
 def window_features(release: WindowRelease, start: datetime, calendar: HourlyCalendar,
                     concurrent_dependent: int, policy: WindowPolicy) -> dict[str, Any]:
     """The model row for this release deployed at `start`: its own features plus recomputed time features."""
-    end = start + timedelta(hours=policy.window_hours)
-    oncall = all(calendar.oncall_covers(team, start, end) for team in release.teams)
-    row = dict(release.features)
-    row.update(deploy_hour=start.hour, deploy_weekday=start.weekday(),
-               traffic_percentile=calendar.traffic_percentile(release.service, start),
-               oncall_present=int(oncall),
-               in_freeze=int(bool(calendar.freezes_at(start, end, release.system))),
-               concurrent_dependent=concurrent_dependent)
-    return row
+    grid = CandidateGrid([start], calendar, policy)
+    return release_hours(release, grid, {start: concurrent_dependent}).rows[0]
 
 
 def score_windows(releases: Sequence[WindowRelease], candidates: Sequence[datetime], calendar: HourlyCalendar,
@@ -148,80 +268,94 @@ def score_windows(releases: Sequence[WindowRelease], candidates: Sequence[dateti
     policy = policy or WindowPolicy()
     _check_unique(releases)
     starts = sorted({to_utc(c, source="candidates", row=i, field_name="start") for i, c in enumerate(candidates)})
+    grid = CandidateGrid(starts, calendar, policy)
+    counts = _concurrency(releases, planned)
+    start_set = set(starts)
+    hours: list[tuple[_ReleaseHours, _ReleaseHours | None]] = []
+    for release in releases:
+        extra = None
+        if release.requested_window is not None:
+            requested = to_utc(release.requested_window, source="releases", row=None, field_name="requested_window")
+            if requested not in start_set:
+                extra = release_hours(release, CandidateGrid([requested], calendar, policy), counts[release.release_id])
+        hours.append((release_hours(release, grid, counts[release.release_id]), extra))
+    rows = [row for own, extra in hours for row in own.rows + (extra.rows if extra else [])]
+    probabilities = _probabilities(scorer, rows, releases, hours)
+    out: dict[str, WindowRanking] = {}
+    offset = 0
+    for release, (own, extra) in zip(releases, hours):
+        subject = WindowSubject(release.service, release.teams, calendar.has_traffic(release.service))
+        windows = _windows(own, probabilities[offset: offset + len(own.rows)], subject)
+        offset += len(own.rows)
+        requested_extra = None
+        if extra is not None:
+            requested_extra = _windows(extra, probabilities[offset: offset + 1], subject, ranked=False)[0]
+            offset += 1
+        out[release.release_id] = _rank(release, windows, requested_extra, policy)
+    return out
+
+
+def _concurrency(releases: Sequence[WindowRelease], planned: Mapping[str, datetime] | None
+                 ) -> dict[str, Counter[datetime]]:
+    """Per release: how many releases of related services are planned at each start (requested or `planned`)."""
     known = {r.release_id: r.requested_window for r in releases if r.requested_window is not None}
     known.update(planned or {})
     known = {rid: to_utc(ts, source="planned", row=None, field_name=rid) for rid, ts in known.items()}
     by_service: dict[str, list[str]] = {}
     for r in releases:
         by_service.setdefault(r.service, []).append(r.release_id)
+    return {r.release_id: Counter(known[o] for s in r.related_services for o in by_service.get(s, ())
+                                  if o != r.release_id and o in known) for r in releases}
 
-    start_set = set(starts)
-    rows: list[dict[str, Any]] = []
-    keys: list[tuple[WindowRelease, datetime, bool]] = []
-    for release in releases:
-        times = [(ts, True) for ts in starts]
-        if release.requested_window is not None:
-            requested = to_utc(release.requested_window, source="releases", row=None, field_name="requested_window")
-            if requested not in start_set:
-                times.append((requested, False))
-        others = [known[o] for s in release.related_services for o in by_service.get(s, ())
-                  if o != release.release_id and o in known]
-        for ts, is_candidate in times:
-            concurrent = sum(1 for other in others if other == ts)
-            rows.append(window_features(release, ts, calendar, concurrent, policy))
-            keys.append((release, ts, is_candidate))
-    probabilities = list(scorer(rows)) if rows else []
+
+def _probabilities(scorer: Scorer, rows: list[dict[str, Any]], releases: Sequence[WindowRelease],
+                   hours: list[tuple[_ReleaseHours, _ReleaseHours | None]]) -> list[float]:
+    """Call the scorer once and check it returned one probability in [0, 1] per row."""
+    probabilities = [float(p) for p in scorer(rows)] if rows else []
     if len(probabilities) != len(rows):
         raise InputError(f"scorer returned {len(probabilities)} probabilities for {len(rows)} rows", field="scorer")
-
-    scored: dict[str, list[ScoredWindow]] = {r.release_id: [] for r in releases}
-    extra: dict[str, ScoredWindow] = {}
-    for (release, ts, is_candidate), row, p in zip(keys, rows, probabilities):
-        window = _score_one(release, ts, row, float(p), calendar, policy)
-        if is_candidate:
-            scored[release.release_id].append(window)
-        else:
-            extra[release.release_id] = window
-    return {r.release_id: _rank(r, scored[r.release_id], extra.get(r.release_id), policy) for r in releases}
-
-
-def _score_one(release: WindowRelease, ts: datetime, row: dict[str, Any], p: float, calendar: HourlyCalendar,
-               policy: WindowPolicy) -> ScoredWindow:
-    if not 0.0 <= p <= 1.0:
-        raise InputError(f"scorer returned {p} for {release.release_id}, expected a probability in [0, 1]",
+    bad = next((i for i, p in enumerate(probabilities) if not 0.0 <= p <= 1.0), None)
+    if bad is not None:
+        owner = [r.release_id for r, (own, extra) in zip(releases, hours)
+                 for _ in range(len(own.rows) + (1 if extra else 0))][bad]
+        raise InputError(f"scorer returned {probabilities[bad]} for {owner}, expected a probability in [0, 1]",
                          field="scorer")
-    share = calendar.traffic_share(release.service, ts)
-    weight = impact_weight(share, release.tier, release.blast_radius, policy)
-    end = ts + timedelta(hours=policy.window_hours)
-    blocking: list[str] = []
+    return probabilities
+
+
+def _windows(hours: _ReleaseHours, probabilities: list[float], subject: WindowSubject,
+             ranked: bool = True) -> list[ScoredWindow]:
+    """The allowed windows by (expected impact, start) with their rank, then the excluded ones by start."""
+    impacts = [p * w for p, w in zip(probabilities, hours.weights)]
+    allowed = sorted((i for i, blocks in enumerate(hours.blocked) if not blocks),
+                     key=lambda i: (impacts[i], i))    # starts are sorted: index order is time order
+    excluded = [i for i, blocks in enumerate(hours.blocked) if blocks]
+    rank = {i: n for n, i in enumerate(allowed, 1)} if ranked else {}
+    return [ScoredWindow(start=hours.starts[i], p_fail=probabilities[i], impact_weight=hours.weights[i],
+                         expected_impact=impacts[i], features=hours.rows[i], excluded=bool(hours.blocked[i]),
+                         blocked_by=hours.blocked[i], rank=rank.get(i), subject=subject)
+            for i in allowed + excluded]
+
+
+def _time_blocks(ts: datetime, policy: WindowPolicy) -> tuple[str, ...]:
+    """The allowed-hour and allowed-weekday constraints this start breaks."""
+    blocks = []
     if ts.hour not in policy.allowed_hours:
-        blocking.append(f"hour {ts.hour:02d}:00 UTC is not an allowed hour")
+        blocks.append(f"hour {ts.hour:02d}:00 UTC is not an allowed hour")
     if ts.weekday() not in policy.allowed_weekdays:
-        blocking.append(f"{WEEKDAY_NAMES[ts.weekday()]} is not an allowed weekday")
-    if policy.respect_freezes:
-        blocking += [f"change freeze '{f.name or f.freeze_id}' ({f.scope})"
-                     + (f": {f.reason}" if f.reason else "") for f in calendar.freezes_at(ts, end, release.system)]
-    if policy.require_oncall:
-        missing = [t for t in release.teams if not calendar.oncall_covers(t, ts, end)]
-        if missing:
-            blocking.append("no on-call for " + ", ".join(sorted(missing)))
-    traffic = (f"traffic at the {row['traffic_percentile']:.0%} point of {release.service}'s week"
-               if calendar.has_traffic(release.service) else f"no traffic history for {release.service}: "
-               "assumed peak")
-    reasons = [*blocking, traffic, f"p_fail {p:.3f} x impact {weight:.2f} = {p * weight:.3f}"]
-    if row["concurrent_dependent"]:
-        reasons.append(f"{row['concurrent_dependent']} release(s) of dependent services in the same window")
-    if release.teams and row["oncall_present"]:
-        reasons.append("on-call present for " + ", ".join(release.teams))
-    return ScoredWindow(start=ts, p_fail=p, impact_weight=weight, expected_impact=p * weight, features=row,
-                        excluded=bool(blocking), reasons=tuple(reasons), blocked_by=tuple(blocking))
+        blocks.append(f"{WEEKDAY_NAMES[ts.weekday()]} is not an allowed weekday")
+    return tuple(blocks)
+
+
+def _freeze_message(freeze: Freeze) -> str:
+    return f"change freeze '{freeze.name or freeze.freeze_id}' ({freeze.scope})" + \
+        (f": {freeze.reason}" if freeze.reason else "")
 
 
 def _rank(release: WindowRelease, windows: list[ScoredWindow], requested_extra: ScoredWindow | None,
           policy: WindowPolicy) -> WindowRanking:
-    allowed = sorted((w for w in windows if not w.excluded), key=lambda w: (w.expected_impact, w.start))
-    excluded = sorted((w for w in windows if w.excluded), key=lambda w: w.start)
-    ranked = [_with_rank(w, i + 1) for i, w in enumerate(allowed)]
+    ranked = [w for w in windows if not w.excluded]        # `windows` comes ranked from _windows
+    excluded = [w for w in windows if w.excluded]
     requested = None
     if release.requested_window is not None:
         ts = to_utc(release.requested_window, source="releases", row=None, field_name="requested_window")
@@ -229,13 +363,9 @@ def _rank(release: WindowRelease, windows: list[ScoredWindow], requested_extra: 
         if requested is not None and not requested.excluded and requested.rank is None:
             # outside the candidate list: rank it against the allowed candidates
             better = sum(1 for w in ranked if w.expected_impact < requested.expected_impact)
-            requested = _with_rank(requested, better + 1)
+            requested = replace(requested, rank=better + 1)
     return WindowRanking(release_id=release.release_id, windows=tuple(ranked + excluded), requested=requested,
                          top_k=policy.top_k, comparison=_compare(ranked, requested))
-
-
-def _with_rank(window: ScoredWindow, rank: int) -> ScoredWindow:
-    return ScoredWindow(**{**window.__dict__, "rank": rank})
 
 
 def _label(ts: datetime) -> str:
