@@ -170,3 +170,59 @@ def test_as_dict_is_json_ready():
     cells = doc["all"]                                  # the heat map: every candidate hour, in time order
     assert len(cells) == 24 and [c["start"] for c in cells] == sorted(c["start"] for c in cells)
     assert min(cells, key=lambda c: c["expected_impact"])["rank"] == 1
+
+
+def test_candidate_grid_matches_the_calendar_lookups_hour_by_hour():
+    from releasepilot.planning.windows import CandidateGrid
+
+    freeze = {"freeze_id": "f", "name": "", "starts_at": MONDAY + timedelta(hours=5, minutes=30),
+              "ends_at": MONDAY + timedelta(hours=7), "scope": "all", "reason": "audit"}
+    oncall = [{"team": "payments", "starts_at": MONDAY, "ends_at": MONDAY + timedelta(hours=20)},
+              {"team": "storage", "starts_at": MONDAY + timedelta(hours=3), "ends_at": MONDAY + timedelta(days=2)}]
+    cal = _calendar(freezes=[freeze], oncall=oncall)
+    policy = WindowPolicy(window_hours=2, allowed_hours=tuple(range(1, 23)))
+    starts = hourly_candidates(MONDAY, 1)
+    grid = CandidateGrid(starts, cal, policy)
+    pct, share = grid.traffic("api")
+    ghost_pct, ghost_share = grid.traffic("ghost")
+    gaps = grid.oncall_gaps(("storage", "payments"))
+    for i, ts in enumerate(starts):
+        end = ts + timedelta(hours=2)
+        assert pct[i] == cal.traffic_percentile("api", ts) and share[i] == cal.traffic_share("api", ts)
+        assert (ghost_pct[i], ghost_share[i]) == (0.5, 1.0)           # no history: neutral, assumed peak
+        missing = sorted(t for t in ("storage", "payments") if not cal.oncall_covers(t, ts, end))
+        assert gaps[i] == ((f"no on-call for {', '.join(missing)}",) if missing else ())
+        assert bool(grid.freezes("commerce")[i]) == bool(cal.freezes_at(ts, end, "commerce"))
+    assert grid.freezes(None)[5] == ("change freeze 'f' (all): audit",)   # 05:00-07:00 overlaps 05:30
+    assert gaps[0] == ("no on-call for storage",) and gaps[22] == ("no on-call for payments",)
+    assert grid.time_blocks[0] == ("hour 00:00 UTC is not an allowed hour",)
+    assert grid.oncall_gaps(()) == [()] * 24
+
+
+def test_window_features_and_reasons_are_consistent_with_the_ranking():
+    from releasepilot.planning.windows import window_features
+
+    cal = _calendar()
+    release = _release(teams=("payments", "storage"))
+    result = score_windows([release], hourly_candidates(MONDAY, 1), cal, logistic_scorer, ALL_WEEK)["r1"]
+    for w in result.windows:
+        assert w.features == window_features(release, w.start, cal, 0, ALL_WEEK)
+    best = result.best[0]
+    assert best.reasons == ("traffic at the 2% point of api's week",
+                            f"p_fail {best.p_fail:.3f} x impact {best.impact_weight:.2f} = {best.expected_impact:.3f}",
+                            "on-call present for payments, storage")
+    ghost = score_windows([_release(service="ghost")], hourly_candidates(MONDAY, 1), cal, logistic_scorer,
+                          ALL_WEEK)["r1"]
+    assert ghost.best[0].reasons[0] == "no traffic history for ghost: assumed peak"
+    assert ghost.best[0].features["traffic_percentile"] == 0.5
+
+
+def test_scorer_output_as_numpy_array_and_bad_value_names_the_release():
+    import numpy as np
+
+    candidates = hourly_candidates(MONDAY, 1)
+    releases = [_release(), _release(release_id="r2")]
+    ranked = score_windows(releases, candidates, _calendar(), lambda rows: np.array(logistic_scorer(rows)), ALL_WEEK)
+    assert all(isinstance(w.p_fail, float) for w in ranked["r2"].windows)
+    with pytest.raises(InputError, match="for r2, expected a probability"):
+        score_windows(releases, candidates, _calendar(), lambda rows: [0.1] * 24 + [float("nan")] * 24, ALL_WEEK)
