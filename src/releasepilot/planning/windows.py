@@ -5,6 +5,8 @@ weekday, traffic percentile, on-call, freeze, concurrent releases in dependent s
 for the failure probability, and multiply by the impact weight of that hour:
 traffic share x tier weight x (1 + blast radius). Freezes, missing on-call and disallowed hours exclude a
 window with the reason. The scorer is any `rows -> probabilities` callable, so the model stays pluggable.
+Calendar facts are looked up once per team, system and service over all candidates (`CandidateGrid`),
+and a window's reasons are written only when somebody reads them.
 """
 
 from __future__ import annotations
