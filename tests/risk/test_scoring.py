@@ -41,7 +41,7 @@ def test_scores_every_pending_release_with_reasons_in_words(warehouse, champions
     for score in report.scores:
         assert 0.0 <= score.probability <= 1.0
         for reason in score.reasons:
-            assert re.search(r": [+-]\d\.\d\d$", reason.text), reason.text
+            assert re.search(r": [+-]\d\.\d{2,3}$", reason.text), reason.text
     assert any(s.reasons for s in report.scores)
 
 

@@ -136,14 +136,16 @@ def probability_effects(shap_row: np.ndarray, calibrator: Calibrator) -> np.ndar
 
 def reasons_for(shap_row: np.ndarray, features: list[str], values: list[object], calibrator: Calibrator,
                 top: int = TOP_REASONS, min_effect: float = MIN_EFFECT) -> list[Reason]:
-    """The `top` features with the largest effects (either sign, above `min_effect`)."""
+    """The `top` features with the largest effects (either sign) above `min_effect`; a low-risk release,
+    whose effects are all small in probability, still gets its largest ones (every score has reasons)."""
     effects = probability_effects(shap_row, calibrator)
-    order = np.argsort(-np.abs(effects), kind="stable")
+    order = [j for j in np.argsort(-np.abs(effects), kind="stable")[:top] if effects[j] != 0.0]
+    strong = [j for j in order if abs(effects[j]) >= min_effect]
     out = []
-    for j in order[:top]:
-        if abs(effects[j]) < min_effect:
-            break
+    for j in strong or order:
         value = values[j]
-        text = f"{describe(features[j], value)}: {effects[j]:+.2f}"
-        out.append(Reason(features[j], value, float(effects[j]), text))
+        effect = float(effects[j])
+        text = f"{describe(features[j], value)}: {effect:+.2f}" if abs(effect) >= min_effect else \
+            f"{describe(features[j], value)}: {effect:+.3f}"
+        out.append(Reason(features[j], value, effect, text))
     return out
