@@ -226,3 +226,36 @@ def test_scorer_output_as_numpy_array_and_bad_value_names_the_release():
     assert all(isinstance(w.p_fail, float) for w in ranked["r2"].windows)
     with pytest.raises(InputError, match="for r2, expected a probability"):
         score_windows(releases, candidates, _calendar(), lambda rows: [0.1] * 24 + [float("nan")] * 24, ALL_WEEK)
+
+
+def test_frame_scorer_gets_the_same_rows_as_one_polars_frame():
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    seen = []
+
+    def frame_scorer(frame):
+        seen.append(frame)
+        rows = frame.to_dicts()            # a release without lines_changed_k has null there, the row lacks it
+        return logistic_scorer([{k: v for k, v in r.items() if v is not None} for r in rows])
+
+    frame_scorer.accepts_frame = True
+    rows_seen = []
+
+    def row_scorer(rows):
+        rows_seen.append(rows)
+        return logistic_scorer(rows)
+
+    releases = [_release(requested_window=MONDAY + timedelta(days=3)),          # one extra, out-of-candidate row
+                _release(release_id="r2", service="db", features={"lines_changed_k": 2, "note": None}),
+                _release(release_id="r3", features={"deploy_hour": 99})]       # a time feature is overwritten
+    by_frame = score_windows(releases, hourly_candidates(MONDAY, 1), _calendar(), frame_scorer, ALL_WEEK)
+    by_rows = score_windows(releases, hourly_candidates(MONDAY, 1), _calendar(), row_scorer, ALL_WEEK)
+    assert isinstance(seen[0], pl.DataFrame) and seen[0].height == 73
+    assert_frame_equal(seen[0], pl.DataFrame(rows_seen[0], infer_schema_length=None))
+    assert {k: v.as_dict() for k, v in by_frame.items()} == {k: v.as_dict() for k, v in by_rows.items()}
+    bare = [_release(features={}), _release(release_id="r2", features={})]
+    frame_only = score_windows(bare, hourly_candidates(MONDAY, 1), _calendar(), frame_scorer, ALL_WEEK)
+    assert seen[-1].columns == ["deploy_hour", "deploy_weekday", "traffic_percentile", "oncall_present", "in_freeze",
+                                "concurrent_dependent"]
+    assert len(frame_only["r2"].allowed) == 24

@@ -70,12 +70,14 @@ class RiskSource:
             return self.custom
         release = self.champions.release
 
-        def champion_scorer(rows: list[dict[str, Any]]) -> Sequence[float]:
-            if not rows:
+        def champion_scorer(rows: list[dict[str, Any]] | pl.DataFrame) -> Sequence[float]:
+            """Probabilities for feature rows, given as dicts or (from window scoring) as one frame."""
+            if len(rows) == 0:
                 return []
-            frame = pl.DataFrame(rows, infer_schema_length=None)
+            frame = rows if isinstance(rows, pl.DataFrame) else pl.DataFrame(rows, infer_schema_length=None)
             return [float(p) for p in release.predict(frame)]
 
+        champion_scorer.accepts_frame = True  # type: ignore[attr-defined]  # see windows.FRAME_SCORER_FLAG
         return champion_scorer
 
 

@@ -4,7 +4,8 @@ For each release and each candidate hour, recompute the risk model's time-depend
 weekday, traffic percentile, on-call, freeze, concurrent releases in dependent services), ask a scorer
 for the failure probability, and multiply by the impact weight of that hour:
 traffic share x tier weight x (1 + blast radius). Freezes, missing on-call and disallowed hours exclude a
-window with the reason. The scorer is any `rows -> probabilities` callable, so the model stays pluggable.
+window with the reason. The scorer is any `rows -> probabilities` callable (or, flagged `accepts_frame`,
+`polars.DataFrame -> probabilities`), so the model stays pluggable.
 Calendar facts are looked up once per team, system and service over all candidates (`CandidateGrid`),
 and a window's reasons are written only when somebody reads them.
 """
@@ -40,8 +41,10 @@ DEFAULT_UNKNOWN_TIER_WEIGHT = 3.0               # an unknown tier is treated as 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Scorer = Callable[[list[dict[str, Any]]], Sequence[float]]
+FRAME_SCORER_FLAG = "accepts_frame"   # a scorer with this attribute True gets the rows as one polars DataFrame
 TIME_FEATURES = ("deploy_hour", "deploy_weekday", "traffic_percentile", "oncall_present", "in_freeze",
                  "concurrent_dependent")
+TIME_ORDER = dict.fromkeys(TIME_FEATURES)
 
 
 class WindowPolicy(BaseModel):
@@ -282,7 +285,7 @@ def score_windows(releases: Sequence[WindowRelease], candidates: Sequence[dateti
                 extra = release_hours(release, CandidateGrid([requested], calendar, policy), counts[release.release_id])
         hours.append((release_hours(release, grid, counts[release.release_id]), extra))
     rows = [row for own, extra in hours for row in own.rows + (extra.rows if extra else [])]
-    probabilities = _probabilities(scorer, rows, releases, hours)
+    probabilities = _probabilities(scorer, rows, releases, hours) if rows else []
     out: dict[str, WindowRanking] = {}
     offset = 0
     for release, (own, extra) in zip(releases, hours):
@@ -312,8 +315,10 @@ def _concurrency(releases: Sequence[WindowRelease], planned: Mapping[str, dateti
 
 def _probabilities(scorer: Scorer, rows: list[dict[str, Any]], releases: Sequence[WindowRelease],
                    hours: list[tuple[_ReleaseHours, _ReleaseHours | None]]) -> list[float]:
-    """Call the scorer once and check it returned one probability in [0, 1] per row."""
-    probabilities = [float(p) for p in scorer(rows)] if rows else []
+    """Call the scorer once (with a frame if it is flagged `accepts_frame`) and check it returned one
+    probability in [0, 1] per row."""
+    scored = scorer(rows_frame(releases, hours, rows)) if getattr(scorer, FRAME_SCORER_FLAG, False) else scorer(rows)
+    probabilities = [float(p) for p in scored]
     if len(probabilities) != len(rows):
         raise InputError(f"scorer returned {len(probabilities)} probabilities for {len(rows)} rows", field="scorer")
     bad = next((i for i, p in enumerate(probabilities) if not 0.0 <= p <= 1.0), None)
@@ -323,6 +328,23 @@ def _probabilities(scorer: Scorer, rows: list[dict[str, Any]], releases: Sequenc
         raise InputError(f"scorer returned {probabilities[bad]} for {owner}, expected a probability in [0, 1]",
                          field="scorer")
     return probabilities
+
+
+def rows_frame(releases: Sequence[WindowRelease], hours: list[tuple[_ReleaseHours, _ReleaseHours | None]],
+               rows: list[dict[str, Any]]):
+    """The scorer rows as a polars DataFrame built by column: each release's features repeated over its hours,
+    with the time features; the same frame as `pl.DataFrame(rows, infer_schema_length=None)`, much faster."""
+    import polars as pl
+
+    repeat = [len(own.rows) + (1 if extra else 0) for own, extra in hours]
+    base = pl.DataFrame([dict(r.features) for r in releases], infer_schema_length=None)
+    times = [pl.Series(k, [row[k] for row in rows]) for k in TIME_FEATURES]
+    if base.width == 0:
+        return pl.DataFrame(times)
+    index = pl.Series([i for i, n in enumerate(repeat) for _ in range(n)], dtype=pl.UInt32)
+    # columns in first-seen order over the rows, as pl.DataFrame(rows) would have them
+    order = dict.fromkeys(k for r, n in zip(releases, repeat) if n for k in {**r.features, **TIME_ORDER})
+    return base[index].with_columns(times).select(list(order))
 
 
 def _windows(hours: _ReleaseHours, probabilities: list[float], subject: WindowSubject,
