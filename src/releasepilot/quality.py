@@ -37,6 +37,10 @@ TIMESTAMP_TYPES = ["datetime64[ns]"]
 # outside [EARLIEST_TIMESTAMP, now] and so still fails the range rule.
 _PANDAS_MIN, _PANDAS_MAX = dt.datetime(1678, 1, 1), dt.datetime(2261, 12, 31)
 
+# Tables that are schedules: planned rows may lie ahead of now (on-call rotations and freezes are published
+# weeks in advance, and planning needs them), up to this far.
+SCHEDULE_AHEAD = {"oncall": dt.timedelta(days=366), "freezes": dt.timedelta(days=366)}
+
 # (table, column) pairs that must name a known service.
 SERVICE_REFERENCES = {"deployments": "service", "incidents": "service", "commits": "repo", "traffic": "service"}
 # (table, later, earlier, strictly later?) pairs.
@@ -88,11 +92,14 @@ def rules_for(table: str, *, now: dt.datetime, known_services: frozenset[str] | 
     else:
         rules.append(Rule("ExpectCompoundColumnsToBeUnique", {"column_list": list(spec.key)},
                           f"({', '.join(spec.key)}): duplicate key in this load"))
+    latest = now + SCHEDULE_AHEAD.get(table, dt.timedelta(0))
     for column, dtype in spec.columns.items():
         if dtype == TS:
             rules.append(Rule("ExpectColumnValuesToBeBetween",
-                              {"column": column, "min_value": EARLIEST_TIMESTAMP, "max_value": now},
-                              f"{column}: timestamp before {EARLIEST_TIMESTAMP:%Y-%m-%d} or in the future"))
+                              {"column": column, "min_value": EARLIEST_TIMESTAMP, "max_value": latest},
+                              f"{column}: timestamp before {EARLIEST_TIMESTAMP:%Y-%m-%d} or in the future"
+                              + (f" (more than {SCHEDULE_AHEAD[table].days} days ahead)"
+                                 if table in SCHEDULE_AHEAD else "")))
             rules.append(Rule("ExpectColumnValuesToBeInTypeList", {"column": column, "type_list": TIMESTAMP_TYPES},
                               f"{column}: not a timestamp column", row_level=False))
         elif dtype == pl.Int64:

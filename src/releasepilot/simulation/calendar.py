@@ -20,6 +20,7 @@ WEEK = 7 * DAY
 YEAR = 365 * DAY
 ONCALL_GAP_RATE = 0.12          # share of weekly shifts that end early (nobody on call until the next)
 ONCALL_MISSING_RATE = 0.02      # share of weeks with no shift at all
+ONCALL_PUBLISHED_AHEAD_DAYS = 28  # rotations are published ahead of the end of history, as PagerDuty does
 RANDOM_FREEZES_PER_YEAR = 3
 FREEZE_REASONS = ["quarter close", "major customer event", "datacenter migration", "audit window",
                   "marketing launch", "incident follow-up"]
@@ -81,10 +82,14 @@ class Oncall:
         return ok & (teams[idx] == team) & (ends[idx] > t)
 
 
-def oncall_shifts(org: Org, clock: Clock, rng: np.random.Generator) -> Oncall:
-    """Weekly rotation per team (Monday 09:00 local), with shifts cut short and missing weeks."""
+def oncall_shifts(org: Org, clock: Clock, rng: np.random.Generator,
+                  ahead_days: int = ONCALL_PUBLISHED_AHEAD_DAYS) -> Oncall:
+    """Weekly rotation per team (Monday 09:00 local), with shifts cut short and missing weeks, published
+    `ahead_days` past the end of history (drawn from a spawned generator: the history itself is unchanged)."""
     teams, people, starts, ends = [], [], [], []
-    n_weeks = clock.days // 7 + 2
+    future = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+    horizon = (clock.days + ahead_days) * DAY
+    n_weeks = (clock.days + ahead_days) // 7 + 2
     first_monday = (7 - (np.floor_divide(clock.epoch, DAY) + 3) % 7) % 7 - 7
     for team in range(len(org.team_ids)):
         members = np.flatnonzero(org.person_team == team)
@@ -94,14 +99,15 @@ def oncall_shifts(org: Org, clock: Clock, rng: np.random.Generator) -> Oncall:
         pointer = int(rng.integers(members.size))
         for w in range(n_weeks):
             start, end = int(bounds[w]), int(bounds[w + 1])
-            if end <= 0 or start >= clock.days * DAY:
+            if end <= 0 or start >= horizon:
                 continue
+            draw = rng if start < clock.days * DAY else future
             active = members[(org.person_join[members] <= start) & (org.person_leave[members] > start)]
-            if active.size == 0 or rng.random() < ONCALL_MISSING_RATE:
+            if active.size == 0 or draw.random() < ONCALL_MISSING_RATE:
                 continue
             pointer += 1
             person = active[pointer % active.size]
-            if rng.random() < ONCALL_GAP_RATE:
+            if draw.random() < ONCALL_GAP_RATE:
                 end = start + int(rng.uniform(0.3, 0.9) * (end - start))
             teams.append(team)
             people.append(person)
