@@ -67,3 +67,14 @@ def test_negative_counts_rejected(validator):
     files = pl.DataFrame({"sha": ["a", "a"], "path": ["x", "y"], "added": [1, -2], "deleted": [0, 0]})
     verdict = validator.validate("commit_files", files, rules_for("commit_files", now=NOW))
     assert verdict.rejected["path"].to_list() == ["y"]
+
+
+def test_schedules_may_lie_ahead_but_history_may_not():
+    now = dt.datetime(2026, 1, 1)
+
+    def latest(table, column):
+        return next(r.kwargs["max_value"] for r in rules_for(table, now=now)
+                    if r.expectation == "ExpectColumnValuesToBeBetween" and r.kwargs["column"] == column)
+
+    assert latest("oncall", "ends_at") > now + dt.timedelta(days=28)        # next month's rotation is fine
+    assert latest("deployments", "started_at") == now                       # a deployment cannot be ahead
