@@ -62,3 +62,14 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 
 def row_count(con: duckdb.DuckDBPyConnection, qualified_table: str) -> int:
     return int(con.execute(f"select count(*) from {qualified_table}").fetchone()[0])
+
+
+def query_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """Rows as dicts, on a cursor of its own (so an unfinished result never blocks the connection)."""
+    cur = con.cursor()
+    try:
+        result = cur.execute(sql, params or [])
+        columns = [d[0] for d in result.description]
+        return [dict(zip(columns, row)) for row in result.fetchall()]
+    finally:
+        cur.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from releasepilot.api.store import open_warehouse
+from releasepilot.warehouse import query_dicts
 
 DEFAULT_WEEKS = 26
 CALIBRATION_BINS = 10
@@ -25,14 +26,6 @@ AUTOMATIC_DECIDERS = ("gate",)          # plus any `policy:*` decider: nobody wa
 PLANNER = "releasepilot"
 
 
-def _rows(con, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cur = con.cursor()
-    try:
-        result = cur.execute(sql, params or [])
-        names = [d[0] for d in result.description]
-        return [dict(zip(names, row)) for row in result.fetchall()]
-    finally:
-        cur.close()
 
 
 def _has(con, schema: str, table: str) -> bool:
@@ -78,7 +71,7 @@ def dora_metrics(warehouse: Path | str, group_by: str = "team", weeks: int = DEF
             left join raw.services s on s.service = d.service
             where d.environment = 'production' group by all""" if has_changes else \
             "select null::varchar as grp, null::timestamp as week, null::double as lead_time_hours where false"
-        rows = _rows(con, f"""
+        rows = query_dicts(con, f"""
             with deploys as (
                 select {key} as grp, date_trunc('week', d.started_at) as week, count(*) as deployments,
                     count(*) filter (where d.status in {FAILED_STATUSES} or {caused}) as failed_deployments
@@ -110,28 +103,28 @@ def coordination_metrics(warehouse: Path | str) -> dict[str, Any]:
         has_plans = _has(con, "app", "plan_releases")
         has_outcomes = _has(con, "app", "release_outcomes")
         has_events = _has(con, "app", "rollout_events")
-        planned = _rows(con, "select count(*) as n, count(failure_probability) as scored from app.plan_releases")[0] \
+        planned = query_dicts(con, "select count(*) as n, count(failure_probability) as scored from app.plan_releases")[0] \
             if has_plans else {"n": 0, "scored": 0}
-        outcomes = _rows(con, "select plan_id, release_id, status, decided_by, time_to_detect_minutes "
+        outcomes = query_dicts(con, "select plan_id, release_id, status, decided_by, time_to_detect_minutes "
                               "from app.release_outcomes") if has_outcomes else []
         deployments = {"total": 0, "through_plan": 0}
         if has_plans and _has(con, "raw", "deployments"):
-            deployments = _rows(con, f"""select count(*) as total, count(*) filter (where deployer = '{PLANNER}')
+            deployments = query_dicts(con, f"""select count(*) as total, count(*) filter (where deployer = '{PLANNER}')
                 as through_plan from raw.deployments where environment = 'production'
                 and started_at >= (select min(created_at) from app.plans)""")[0]
-        answered = _rows(con, """select a.plan_id, a.release_id, a.step_index, a.status as answer, a.detail as answer_detail,
+        answered = query_dicts(con, """select a.plan_id, a.release_id, a.step_index, a.status as answer, a.detail as answer_detail,
                 (select r.status from app.rollout_events r where r.plan_id = a.plan_id and r.release_id = a.release_id
                  and r.step_index = a.step_index and r.kind = 'approval_requested' and r.seq < a.seq
                  order by r.seq desc limit 1) as gate_status
             from app.rollout_events a where a.kind = 'approval_answered'""") if has_events else []
-        overrides = _rows(con, "select plan_id, service, decision, recommended, by_name, reason from app.overrides") \
+        overrides = query_dicts(con, "select plan_id, service, decision, recommended, by_name, reason from app.overrides") \
             if _has(con, "app", "overrides") else []
-        planning = _rows(con, """select p.plan_id, p.train_name as train, p.created_at,
+        planning = query_dicts(con, """select p.plan_id, p.train_name as train, p.created_at,
                 try_cast(json_extract(a.details_json, '$.planning_seconds') as double) as planning_seconds
             from app.plans p left join app.audit_log a on a.target = p.plan_id and a.action = 'plan.create'
             order by p.created_at""") if has_plans else []
         if has_events:
-            first = {r["plan_id"]: r["first_at"] for r in _rows(
+            first = {r["plan_id"]: r["first_at"] for r in query_dicts(
                 con, "select plan_id, min(event_at) as first_at from app.rollout_events group by plan_id")}
             for p in planning:
                 started = first.get(p["plan_id"])
@@ -177,7 +170,7 @@ def calibration(warehouse: Path | str, bins: int = CALIBRATION_BINS) -> dict[str
     with open_warehouse(warehouse) as con:
         if not (_has(con, "app", "plan_releases") and _has(con, "app", "release_outcomes")):
             return {"bins": [], "over_time": [], "n": 0, "note": "no scored release has an outcome yet"}
-        pairs = _rows(con, """select r.failure_probability as p, (o.status <> 'succeeded')::int as failed,
+        pairs = query_dicts(con, """select r.failure_probability as p, (o.status <> 'succeeded')::int as failed,
                 date_trunc('week', o.started_at) as week
             from app.plan_releases r join app.release_outcomes o on o.plan_id = r.plan_id and o.release_id = r.service
             where r.failure_probability is not null and o.status <> 'skipped'""")

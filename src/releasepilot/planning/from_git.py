@@ -20,6 +20,7 @@ import yaml
 
 from releasepilot.errors import InputError, NotReadyError
 from releasepilot.train import Train, parse_train
+from releasepilot.warehouse import query_dicts
 
 DEFAULT_TEAMS = 8
 DEFAULT_SEED = 7
@@ -30,14 +31,6 @@ REQUESTED_WINDOW_SHARE = 0.5       # share of generated releases that ask for a 
 WINDOW_HOURS = 1
 
 
-def _rows(con: Any, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cur = con.cursor()
-    try:
-        result = cur.execute(sql, params or [])
-        columns = [d[0] for d in result.description]
-        return [dict(zip(columns, row)) for row in result.fetchall()]
-    finally:
-        cur.close()
 
 
 def _open(warehouse: Path | str):
@@ -60,7 +53,7 @@ def train_from_history(warehouse: Path | str, name: str | None = None,
                        services: list[str] | None = None) -> Train:
     """A train of every service with commits not yet shipped to production."""
     with _open(warehouse) as con:
-        rows = _rows(con, """
+        rows = query_dicts(con, """
             with ordered as (
                 select repo as service, sha, authored_at,
                        row_number() over (partition by repo order by authored_at, sha) as position
@@ -74,7 +67,7 @@ def train_from_history(warehouse: Path | str, name: str | None = None,
             where o.position > coalesce(s.position, 0)
               and (? is null or o.service in (select unnest(?)))
             group by 1 order by 1""", [services, services or []])
-        owners = {r["service"]: r["owner"] for r in _rows(con, "select service, owner from raw.services")}
+        owners = {r["service"]: r["owner"] for r in query_dicts(con, "select service, owner from raw.services")}
     if not rows:
         raise InputError("every commit in the history is already deployed to production: nothing to release",
                          source=str(warehouse), field="commits")
@@ -92,7 +85,7 @@ def generate_train(warehouse: Path | str, teams: int = DEFAULT_TEAMS, seed: int 
         raise InputError("teams must be at least 1", field="teams")
     rng = random.Random(seed)
     with _open(warehouse) as con:
-        latest = _rows(con, """
+        latest = query_dicts(con, """
             select d.service, s.owner, arg_max(d.deployment_id, d.started_at) as deployment_id,
                    arg_max(d.version, d.started_at) as version, max(d.started_at) as started_at
             from raw.deployments d join raw.services s using (service)
@@ -100,17 +93,17 @@ def generate_train(warehouse: Path | str, teams: int = DEFAULT_TEAMS, seed: int 
         if not latest:
             raise NotReadyError(f"no production deployments in {warehouse}: nothing to replay")
         ids = [r["deployment_id"] for r in latest]
-        commits = {r["deployment_id"]: r for r in _rows(con, """
+        commits = {r["deployment_id"]: r for r in query_dicts(con, """
             select m.deployment_id, list(m.sha order by c.authored_at, m.sha) as shas,
                    flatten(list(coalesce(f.paths, []))) as paths
             from intermediate.int_deployment_commits_mapped m join raw.commits c using (sha)
             left join (select sha, list(path) as paths from raw.commit_files group by 1) f using (sha)
             where m.deployment_id in (select unnest(?)) group by 1""", [ids])} if _has_mapping(con) else {}
-        previous = {r["service"]: r["version"] for r in _rows(con, """
+        previous = {r["service"]: r["version"] for r in query_dicts(con, """
             select service, arg_max(version, started_at) as version from raw.deployments
             where environment = 'production' and status = 'succeeded' group by 1""")}
         members = {}
-        for r in _rows(con, "select team, list(user_name order by user_name) as people from raw.team_members group by 1"):
+        for r in query_dicts(con, "select team, list(user_name order by user_name) as people from raw.team_members group by 1"):
             members[r["team"]] = list(r["people"])
         end = max(r["started_at"] for r in latest).replace(tzinfo=UTC)
     by_team: dict[str, list[dict[str, Any]]] = {}

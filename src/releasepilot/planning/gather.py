@@ -19,6 +19,7 @@ import networkx as nx
 from releasepilot.catalog_graph import load_graph
 from releasepilot.errors import InputError
 from releasepilot.planning.calendar import HourlyCalendar
+from releasepilot.warehouse import query_dicts
 
 SLO_TARGET = 0.995                     # availability objective behind the error budget
 ERROR_BUDGET_DAYS = 30                 # budget period
@@ -42,14 +43,6 @@ class History:
     has_deployments: bool = True
 
 
-def _rows(con: Any, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cur = con.cursor()
-    try:
-        result = cur.execute(sql, params or [])
-        columns = [d[0] for d in result.description]
-        return [dict(zip(columns, row)) for row in result.fetchall()]
-    finally:
-        cur.close()
 
 
 def _utc(ts: datetime | None) -> datetime | None:
@@ -58,7 +51,7 @@ def _utc(ts: datetime | None) -> datetime | None:
 
 def weekly_traffic_rows(con: Any) -> list[dict[str, Any]]:
     """Mean requests per service x region x hour of the week, placed in one reference week."""
-    rows = _rows(con, """
+    rows = query_dicts(con, """
         select service, region, (isodow(hour) - 1) * 24 + hour(hour) as slot, avg(requests) as requests
         from raw.traffic group by all""")
     return [{"service": r["service"], "region": r["region"], "requests": r["requests"],
@@ -68,29 +61,29 @@ def weekly_traffic_rows(con: Any) -> list[dict[str, Any]]:
 def read_history(con: Any, now: datetime) -> History:
     """Every fact the plan needs, as known at `now`."""
     graph = load_graph(con)
-    members = _rows(con, "select user_name, min(team) as team from raw.team_members group by 1")
-    previous = _rows(con, """
+    members = query_dicts(con, "select user_name, min(team) as team from raw.team_members group by 1")
+    previous = query_dicts(con, """
         select service, arg_max(version, started_at) as version, arg_max(commit_to, started_at) as commit_to,
                max(started_at) as started_at
         from raw.deployments where environment = 'production' and status = 'succeeded' and started_at < ?
         group by 1""", [now.replace(tzinfo=None)])
-    n_deployments = _rows(con, "select count(*) as n from raw.deployments")[0]["n"]
+    n_deployments = query_dicts(con, "select count(*) as n from raw.deployments")[0]["n"]
     calendar = HourlyCalendar.from_rows(
         traffic=weekly_traffic_rows(con),
-        freezes=_rows(con, "select freeze_id, name, starts_at, ends_at, scope, reason from raw.freezes"),
-        oncall=_rows(con, "select team, user_name, starts_at, ends_at from raw.oncall where ends_at > starts_at"))
-    services = {r["service"]: r for r in _rows(
+        freezes=query_dicts(con, "select freeze_id, name, starts_at, ends_at, scope, reason from raw.freezes"),
+        oncall=query_dicts(con, "select team, user_name, starts_at, ends_at from raw.oncall where ends_at > starts_at"))
+    services = {r["service"]: r for r in query_dicts(
         con, "select service, regions, tenants, system, owner, tier from raw.services")}
-    requests = {r["service"]: float(r["requests"]) for r in _rows(con, """
+    requests = {r["service"]: float(r["requests"]) for r in query_dicts(con, """
         select service, sum(requests) / count(distinct hour) as requests from raw.traffic group by 1""")}
     naive_now = now.replace(tzinfo=None)
     open_incidents: dict[str, list[str]] = {}
-    for r in _rows(con, """select service, incident_id from raw.incidents
+    for r in query_dicts(con, """select service, incident_id from raw.incidents
                            where created_at <= ? and (resolved_at is null or resolved_at > ?)""",
                    [naive_now, naive_now]):
         open_incidents.setdefault(r["service"], []).append(r["incident_id"])
     allowed = (1.0 - SLO_TARGET) * ERROR_BUDGET_DAYS * 24 * 60
-    spent = {r["service"]: float(r["minutes"] or 0.0) for r in _rows(con, f"""
+    spent = {r["service"]: float(r["minutes"] or 0.0) for r in query_dicts(con, f"""
         select service, sum(date_diff('second', greatest(created_at, ?::timestamp - interval {ERROR_BUDGET_DAYS} days),
                                       least(coalesce(resolved_at, ?::timestamp), ?::timestamp)) / 60.0) as minutes
         from raw.incidents
@@ -116,7 +109,7 @@ def planning_time(history_end: datetime | None, wall_clock: datetime, horizon_da
 
 def read_end(con: Any) -> datetime | None:
     """The latest event in the history (traffic hour or deployment start)."""
-    rows = _rows(con, "select greatest(max(hour), (select max(started_at) from raw.deployments)) as t from raw.traffic")
+    rows = query_dicts(con, "select greatest(max(hour), (select max(started_at) from raw.deployments)) as t from raw.traffic")
     return _utc(rows[0]["t"]) if rows else None
 
 
@@ -130,7 +123,7 @@ def read_commits(con: Any, service: str, shas: Iterable[str], commit_range: tupl
     wanted: list[str] = list(shas)
     if commit_range is not None:
         start, end = commit_range
-        ordered = [r["sha"] for r in _rows(con, "select sha from raw.commits where repo = ? order by authored_at, sha",
+        ordered = [r["sha"] for r in query_dicts(con, "select sha from raw.commits where repo = ? order by authored_at, sha",
                                            [service])]
         position = {s: i for i, s in enumerate(ordered)}
         if end not in position:
@@ -143,7 +136,7 @@ def read_commits(con: Any, service: str, shas: Iterable[str], commit_range: tupl
         wanted += [s for s in ordered[first: position[end] + 1] if s not in wanted]
     if not wanted:
         return []
-    found = {r["sha"]: r for r in _rows(con, """
+    found = {r["sha"]: r for r in query_dicts(con, """
         select c.sha, c.author, c.message, c.authored_at, list(f.path order by f.path) filter (where f.path is not null) as files
         from raw.commits c left join raw.commit_files f using (sha)
         where c.sha in (select unnest(?)) group by all""", [wanted])}
