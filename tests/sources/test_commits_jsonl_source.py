@@ -58,3 +58,10 @@ def test_bad_file_count_is_an_error(tmp_path):
     record = dict(COMMITS[0], files=[{"path": "a.py", "added": "lots", "deleted": 1}])
     with pytest.raises(InputError, match="added/deleted"):
         _write(tmp_path, [json.dumps(record)]).read()
+
+
+def test_blank_lines_extra_fields_and_mixed_timestamp_forms(tmp_path):
+    first = dict(COMMITS[0], timestamp="2025-03-04T10:15:00+01:00", extra="ignored")
+    second = dict(COMMITS[1], timestamp="2025-03-05 09:00:00")      # no offset: read as UTC
+    data = _write(tmp_path, [json.dumps(first), "", json.dumps(second)]).read()
+    assert data["commits"]["authored_at"].to_list() == [dt.datetime(2025, 3, 4, 9, 15), dt.datetime(2025, 3, 5, 9)]

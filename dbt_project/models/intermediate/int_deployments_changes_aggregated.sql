@@ -77,10 +77,11 @@ release_modules as (
 ),
 
 module_stream as (
-    select f.service, f.module, f.authored_at as t, max(coalesce(c.is_cross_team, false)::int) as cross_team,
+    -- one event per (commit, module): deduplicate the file rows first, then look up the commit (sha is unique)
+    select f.service, f.module, f.authored_at as t, coalesce(c.is_cross_team, false)::int as cross_team,
            null::varchar as deployment_id
-    from files f join {{ ref('int_commits_attributed') }} c using (sha)
-    group by f.sha, f.service, f.module, f.authored_at
+    from (select distinct sha, service, module, authored_at from files) f
+    join {{ ref('int_commits_attributed') }} c using (sha)
     union all
     select service, module, started_at as t, 0 as cross_team, deployment_id
     from release_modules

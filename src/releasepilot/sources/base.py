@@ -67,6 +67,11 @@ def _normalise_timestamp_text(column: pl.Expr) -> pl.Expr:
     return pl.when(text.str.contains(r"[+-]\d\d:?\d\d$")).then(text).otherwise(text + "+00:00")
 
 
+def _to_utc(text: pl.Expr) -> pl.Expr:
+    return (text.str.to_datetime(TIMESTAMP_FORMAT, time_zone="UTC", strict=False)
+            .dt.replace_time_zone(None).cast(TS))
+
+
 def parse_timestamp_columns(frame: pl.DataFrame, columns: Iterable[str], *, source: Path | str,
                             first_line: int = CSV_FIRST_DATA_LINE) -> pl.DataFrame:
     """Parse text timestamps (with or without offsets) into naive UTC `Datetime("us")` columns.
@@ -74,12 +79,13 @@ def parse_timestamp_columns(frame: pl.DataFrame, columns: Iterable[str], *, sour
     Empty values become null; any other value that does not parse raises `InputError` with its line.
     """
     columns = list(columns)
-    parsed = frame.with_columns(
-        _normalise_timestamp_text(pl.col(c).cast(pl.String))
-        .str.to_datetime(TIMESTAMP_FORMAT, time_zone="UTC", strict=False)
-        .dt.replace_time_zone(None).cast(TS).alias(c)
-        for c in columns
-    )
+    # The canonical form (`T`, an offset) parses as is; a column with other forms (`Z`, a space, no
+    # offset) is parsed again after normalising, which costs a few regex passes.
+    parsed = frame.with_columns(_to_utc(pl.col(c).cast(pl.String)).alias(c) for c in columns)
+    redo = [c for c in columns if (frame[c].is_not_null() & parsed[c].is_null()).any()]
+    if redo:
+        parsed = parsed.with_columns(_to_utc(_normalise_timestamp_text(frame[c].cast(pl.String))).alias(c)
+                                     for c in redo)
     for c in columns:
         _raise_on_failed_cast(frame[c], parsed[c], c, TIMESTAMP_EXPECTED, source, first_line)
     return parsed
