@@ -124,3 +124,22 @@ def test_hourly_candidates_start_at_next_full_hour():
     assert candidates[0] == datetime(2025, 3, 3, 10, tzinfo=UTC)
     assert candidates[-1] - candidates[0] == timedelta(hours=167)
     assert len(hourly_candidates(MONDAY, horizon_days=1, step_hours=2)) == 12
+
+
+def test_hour_grid_caches_facts_per_team_system_and_service():
+    from releasepilot.planning.calendar import HourGrid
+
+    cal = HourlyCalendar.from_rows(
+        traffic=_traffic("api"),
+        freezes=[{"freeze_id": "f1", "name": "", "starts_at": MONDAY + timedelta(hours=2),
+                  "ends_at": MONDAY + timedelta(hours=3), "scope": "commerce"}],
+        oncall=[{"team": "t", "starts_at": MONDAY, "ends_at": MONDAY + timedelta(hours=4)}])
+    grid = HourGrid(hourly_candidates(MONDAY, 1), cal, window_hours=2)
+    assert grid.ends[0] == MONDAY + timedelta(hours=2) and grid.slots[:2] == [0, 1]
+    assert grid.oncall("t")[:4] == [True, True, True, False]      # 03:00-05:00 runs past the shift
+    assert grid.oncall("t") is grid.oncall("t")                   # computed once
+    assert [bool(f) for f in grid.freezes("commerce")[:4]] == [False, True, True, False]
+    assert grid.freezes("commerce")[1] == ("change freeze 'f1' (commerce)",)
+    assert grid.freezes("identity")[2] == ()
+    pct, share = grid.traffic("api")
+    assert pct[0] == cal.traffic_percentile("api", MONDAY) and share[23] == pytest.approx(1.0)

@@ -3,7 +3,8 @@
 Window scoring needs, for any UTC hour: how busy a service usually is at that weekday x hour (from its
 traffic history), whether a change freeze covers it, and whether a team has someone on call. This module
 turns raw rows (the `raw.traffic`, `raw.freezes` and `raw.oncall` shapes of docs/data_model.md) into one
-`HourlyCalendar` with fast lookups. Pure: rows in, facts out; no I/O.
+`HourlyCalendar` with fast lookups, and `HourGrid` holds those facts over a list of candidate hours.
+Pure: rows in, facts out; no I/O.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,6 +61,10 @@ class Freeze:
     def applies(self, start: datetime, end: datetime, system: str | None) -> bool:
         in_scope = self.scope == FREEZE_SCOPE_ALL or (system is not None and self.scope == system)
         return in_scope and self.start < end and start < self.end
+
+    def describe(self) -> str:
+        """How a window blocked by this freeze explains it."""
+        return f"change freeze '{self.name or self.freeze_id}' ({self.scope})" + (f": {self.reason}" if self.reason else "")
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,58 @@ class HourlyCalendar:
 
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+class HourGrid:
+    """Facts about a list of window starts, computed once and shared by every release.
+
+    Per hour: the window's end and weekly slot. Per team (on-call coverage), system
+    (freezes) and service (traffic percentile and share) the facts over all starts are computed on first
+    use and cached, so scoring 300 releases x 168 hours costs a few hundred calendar lookups, not 50,000.
+    """
+
+    def __init__(self, starts: Sequence[datetime], calendar: HourlyCalendar, window_hours: int) -> None:
+        self.starts = list(starts)
+        self.calendar = calendar
+        length = timedelta(hours=window_hours)
+        self.ends = [s + length for s in self.starts]
+        self.slots = [weekly_slot(s) for s in self.starts]
+        self._oncall: dict[str, list[bool]] = {}
+        self._freezes: dict[str | None, list[tuple[str, ...]]] = {}
+        self._traffic: dict[str, tuple[list[float], list[float]]] = {}
+
+    def oncall(self, team: str) -> list[bool]:
+        """Per start: someone of `team` is on call for the whole window."""
+        if team not in self._oncall:
+            covers = self.calendar.oncall_covers
+            self._oncall[team] = [covers(team, s, e) for s, e in zip(self.starts, self.ends)]
+        return self._oncall[team]
+
+    def oncall_gaps(self, teams: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """Per start: () when every team is on call for the whole window, else the 'no on-call for' message."""
+        covered = [self.oncall(team) for team in teams]
+        everyone = list(map(all, zip(*covered))) if teams else [True] * len(self.starts)
+        return [() if ok else ("no on-call for " + ", ".join(sorted(t for t, c in zip(teams, covered) if not c[i])),)
+                for i, ok in enumerate(everyone)]
+
+    def freezes(self, system: str | None) -> list[tuple[str, ...]]:
+        """Per start: one message per change freeze covering any part of the window for `system`."""
+        if system not in self._freezes:
+            self._freezes[system] = [tuple(f.describe() for f in self.calendar.freezes_at(s, e, system))
+                                     for s, e in zip(self.starts, self.ends)]
+        return self._freezes[system]
+
+    def traffic(self, service: str) -> tuple[list[float], list[float]]:
+        """Per start: the traffic percentile (model feature) and share of peak (impact) of `service`."""
+        if service not in self._traffic:
+            profile = self.calendar.profiles.get(service)
+            if profile is None:
+                n = len(self.starts)
+                self._traffic[service] = ([UNKNOWN_TRAFFIC_PERCENTILE] * n, [UNKNOWN_TRAFFIC_SHARE] * n)
+            else:
+                self._traffic[service] = ([profile.percentile(k) for k in self.slots],
+                                          [profile.share_of_peak(k) for k in self.slots])
+        return self._traffic[service]
 
 
 def traffic_profiles(rows: Iterable[Mapping[str, Any]]) -> dict[str, TrafficProfile]:

@@ -15,20 +15,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from releasepilot.errors import InputError
-from releasepilot.planning.calendar import (
-    UNKNOWN_TRAFFIC_PERCENTILE,
-    UNKNOWN_TRAFFIC_SHARE,
-    Freeze,
-    HourlyCalendar,
-    to_utc,
-    weekly_slot,
-)
+from releasepilot.planning.calendar import HourGrid, HourlyCalendar, to_utc
 
 DEFAULT_HORIZON_DAYS = 7
 DEFAULT_STEP_HOURS = 1
@@ -169,58 +162,14 @@ def tier_weight(tier: int | None, policy: WindowPolicy) -> float:
         else policy.unknown_tier_weight
 
 
-class CandidateGrid:
-    """Facts about a list of window starts, computed once and shared by every release.
-
-    Per hour: weekly slot and the allowed-hour/weekday constraints. Per team (on-call coverage), system
-    (freezes) and service (traffic percentile and share) the facts over all starts are computed on first
-    use and cached, so scoring 300 releases x 168 hours costs a few hundred calendar lookups, not 50,000.
-    """
+class CandidateGrid(HourGrid):
+    """An HourGrid (calendar facts per start, cached per team, system and service) for a window policy:
+    window length from the policy, plus the allowed-hour and allowed-weekday constraints each start breaks."""
 
     def __init__(self, starts: Sequence[datetime], calendar: HourlyCalendar, policy: WindowPolicy) -> None:
-        self.starts = list(starts)
-        self.calendar = calendar
+        super().__init__(starts, calendar, policy.window_hours)
         self.policy = policy
-        length = timedelta(hours=policy.window_hours)
-        self.ends = [s + length for s in self.starts]
-        self.slots = [weekly_slot(s) for s in self.starts]
         self.time_blocks = [_time_blocks(s, policy) for s in self.starts]
-        self._oncall: dict[str, list[bool]] = {}
-        self._freezes: dict[str | None, list[tuple[str, ...]]] = {}
-        self._traffic: dict[str, tuple[list[float], list[float]]] = {}
-
-    def oncall(self, team: str) -> list[bool]:
-        """Per start: someone of `team` is on call for the whole window."""
-        if team not in self._oncall:
-            covers = self.calendar.oncall_covers
-            self._oncall[team] = [covers(team, s, e) for s, e in zip(self.starts, self.ends)]
-        return self._oncall[team]
-
-    def oncall_gaps(self, teams: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """Per start: () when every team is on call for the whole window, else the 'no on-call for' message."""
-        covered = [self.oncall(team) for team in teams]
-        everyone = list(map(all, zip(*covered))) if teams else [True] * len(self.starts)
-        return [() if ok else ("no on-call for " + ", ".join(sorted(t for t, c in zip(teams, covered) if not c[i])),)
-                for i, ok in enumerate(everyone)]
-
-    def freezes(self, system: str | None) -> list[tuple[str, ...]]:
-        """Per start: one message per change freeze covering any part of the window for `system`."""
-        if system not in self._freezes:
-            self._freezes[system] = [tuple(_freeze_message(f) for f in self.calendar.freezes_at(s, e, system))
-                                     for s, e in zip(self.starts, self.ends)]
-        return self._freezes[system]
-
-    def traffic(self, service: str) -> tuple[list[float], list[float]]:
-        """Per start: the traffic percentile (model feature) and share of peak (impact) of `service`."""
-        if service not in self._traffic:
-            profile = self.calendar.profiles.get(service)
-            if profile is None:
-                n = len(self.starts)
-                self._traffic[service] = ([UNKNOWN_TRAFFIC_PERCENTILE] * n, [UNKNOWN_TRAFFIC_SHARE] * n)
-            else:
-                self._traffic[service] = ([profile.percentile(k) for k in self.slots],
-                                          [profile.share_of_peak(k) for k in self.slots])
-        return self._traffic[service]
 
 
 @dataclass
@@ -369,11 +318,6 @@ def _time_blocks(ts: datetime, policy: WindowPolicy) -> tuple[str, ...]:
     if ts.weekday() not in policy.allowed_weekdays:
         blocks.append(f"{WEEKDAY_NAMES[ts.weekday()]} is not an allowed weekday")
     return tuple(blocks)
-
-
-def _freeze_message(freeze: Freeze) -> str:
-    return f"change freeze '{freeze.name or freeze.freeze_id}' ({freeze.scope})" + \
-        (f": {freeze.reason}" if freeze.reason else "")
 
 
 def _rank(release: WindowRelease, windows: list[ScoredWindow], requested_extra: ScoredWindow | None,
