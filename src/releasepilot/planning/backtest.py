@@ -140,7 +140,8 @@ def run_backtest(warehouse: Path | str, policy: Any = None, *, folds: int = DEFA
     from releasepilot.catalog_graph import load_graph
     from releasepilot.planning.calendar import HourlyCalendar, hourly_candidates
     from releasepilot.planning.decision import decide_release
-    from releasepilot.planning.gather import _rows, weekly_traffic_rows
+    from releasepilot.planning.gather import weekly_traffic_rows
+    from releasepilot.warehouse import query_dicts
     from releasepilot.planning.rollout_plan import RolloutRelease, plan_rollout
     from releasepilot.planning.windows import WindowRelease
     from releasepilot.policy import Policy
@@ -162,9 +163,9 @@ def run_backtest(warehouse: Path | str, policy: Any = None, *, folds: int = DEFA
         graph = load_graph(con)
         calendar = HourlyCalendar.from_rows(
             traffic=weekly_traffic_rows(con),
-            freezes=_rows(con, "select freeze_id, name, starts_at, ends_at, scope, reason from raw.freezes"),
-            oncall=_rows(con, "select team, user_name, starts_at, ends_at from raw.oncall where ends_at > starts_at"))
-        regions = {r["service"]: r["regions"] or [] for r in _rows(con, "select service, regions from raw.services")}
+            freezes=query_dicts(con, "select freeze_id, name, starts_at, ends_at, scope, reason from raw.freezes"),
+            oncall=query_dicts(con, "select team, user_name, starts_at, ends_at from raw.oncall where ends_at > starts_at"))
+        regions = {r["service"]: r["regions"] or [] for r in query_dicts(con, "select service, regions from raw.services")}
     low_first = policy.rollout.ladders["low"][0]
     counts = dict.fromkeys(("scored", "failed", "good", "failed_stopped", "failed_slowed", "failed_missed",
                             "good_delayed", "good_slowed"), 0)
