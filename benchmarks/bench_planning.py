@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,7 +56,7 @@ def synthetic_org(services: int, releases: int, seed: int = 7) -> dict[str, Any]
             graph.add_edge(s, p)
     teams = [f"team-{i:03d}" for i in range(max(8, services // 25))]
     owner = {s: rng.choice(teams) for s in names}
-    system = {s: f"sys-{hash(owner[s]) % 10}" for s in names}
+    system = {s: f"sys-{zlib.crc32(owner[s].encode()) % 10}" for s in names}   # stable across processes
     traffic = []
     for s in names:
         base = rng.uniform(50, 5000)
