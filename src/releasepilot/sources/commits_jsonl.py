@@ -19,6 +19,7 @@ from releasepilot.sources.base import Source, conform, parse_timestamp_columns, 
 REQUIRED_FIELDS = ("sha", "repo", "author", "timestamp", "message", "files")
 KEY_FIELDS = ("sha", "repo", "timestamp")
 FILE_FIELDS = ("path", "added", "deleted")
+MAX_LINE_BYTES = 1 << 30   # DuckDB's default (16 MB) would refuse a valid commit with a huge file list
 BINARY_COUNT = "-"   # what `git log --numstat` prints for binary files; stored as 0
 
 # DuckDB `read_json` columns: everything as text (counts too: binary files have "-"), files nested.
@@ -58,7 +59,8 @@ def read_commit_records(path: Path) -> pl.DataFrame:
     literal = str(path).replace("'", "''")
     with duckdb.connect() as con:
         return con.sql(f"SELECT sha, repo, author, timestamp, message, files FROM read_json('{literal}', "
-                       f"format='newline_delimited', columns={_DUCKDB_COLUMNS})").pl()
+                       f"format='newline_delimited', maximum_object_size={MAX_LINE_BYTES}, "
+                       f"columns={_DUCKDB_COLUMNS})").pl()
 
 
 def commit_frames(raw: pl.DataFrame, *, source: Path | str, first_line: int) -> dict[str, pl.DataFrame]:
