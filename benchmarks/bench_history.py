@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "releasepilot.cli"]
+CLI = [sys.executable, "-m", "releasepilot"]
 STAGES = ("simulate", "ingest", "build")
 
 
