@@ -17,25 +17,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 CLI = [sys.executable, "-m", "releasepilot"]
 STAGES = ("simulate", "ingest", "build")
-
-
-def run_stage(args: list[str], env: dict[str, str]) -> tuple[float, float, dict]:
-    """(seconds, peak RSS in MB, the command's JSON document) for one CLI call."""
-    started = time.perf_counter()
-    proc = subprocess.Popen([*CLI, *args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            text=True)
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - started
-    # communicate() reaped the child; its rusage is folded into RUSAGE_CHILDREN, so use wait4 via a wrapper
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-2000:]}")
-    document = json.loads(out)
-    return seconds, document.get("_peak_rss_mb", float("nan")), document
 
 
 def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, dict]:
@@ -50,7 +35,7 @@ def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, dict]:
         "print(json.dumps({'code': code, 'seconds': time.perf_counter() - t, "
         "'rss_mb': usage.ru_maxrss / 1024, 'out': out}))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", wrapper, *CLI, *args, "--json"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", wrapper, *CLI, *args, "--json"], capture_output=True, text=True, check=False,
                           env=env)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark wrapper failed:\n{proc.stderr[-2000:]}")
