@@ -170,3 +170,18 @@ def test_commit_range_outside_the_repository_exits_2(warehouse, tmp_path):
     path.write_text("name: r\nreleases:\n  - {service: search-api, version: '2', commit_range: ..deadbeef}\n")
     out = _fail(["--train", str(path)], warehouse)
     assert "commit_range" in out and "deadbeef" in out
+
+
+def test_every_release_with_an_allowed_window_gets_one_after_its_providers(warehouse, tmp_path):
+    train = load_train(_train_file(warehouse, tmp_path))
+    plan = build_plan(train, warehouse, scorer=unavailable("test"))
+    by_service = {r.service: r for r in plan.releases}
+    for r in plan.releases:
+        if r.windows.allowed and train.window_for(r.service) is None:
+            assert r.window is not None, f"{r.service} has allowed windows but none was chosen"
+    for first, then, _why in plan.order.constraints:
+        a, b = by_service[first].window, by_service[then].window
+        if a and b and train.window_for(then) is None:
+            assert b.start >= a.end, f"{then} starts before its provider {first} ends"
+    teams_at = [(r.team, r.window.start) for r in plan.releases if r.window and train.window_for(r.service) is None]
+    assert len(teams_at) == len(set(teams_at))          # one release per team per window

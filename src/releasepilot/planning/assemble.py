@@ -29,6 +29,7 @@ from releasepilot.planning.pending_features import PendingRelease, pending_chang
 from releasepilot.planning.readiness import ReadinessFacts, assess_readiness
 from releasepilot.planning.risk_source import RiskSource, Scorer, champion_risk, custom_risk
 from releasepilot.planning.rollout_plan import RolloutPlan, RolloutRelease, plan_rollout
+from releasepilot.planning.schedule import SchedulePolicy, ScheduleRelease, schedule_releases
 from releasepilot.planning.types import Conflict, ReleaseRisk, TimeWindow
 from releasepilot.planning.windows import WindowRanking, WindowRelease, score_windows
 from releasepilot.policy import Policy
@@ -130,24 +131,29 @@ def _teams(history: History, service: str, owner: str | None) -> tuple[str, ...]
     return tuple(sorted({t for t in {owner, *owners} if t}))
 
 
-def choose_windows(train: Train, rankings: dict[str, WindowRanking], order: DeployOrder,
-                   length: timedelta) -> dict[str, TimeWindow]:
-    """The window of each release: the requested one, else its best allowed window that starts after the
-    windows of the releases it must follow (wave order), so the plan does not create its own conflicts."""
-    before: dict[str, list[str]] = {}
+def choose_windows(train: Train, rankings: dict[str, WindowRanking], order: DeployOrder, length: timedelta, *,
+                   teams: dict[str, str | None], risk: dict[str, float], blast: dict[str, frozenset[str]],
+                   policy: SchedulePolicy) -> dict[str, TimeWindow]:
+    """The window of each release: the requested one, else the one CP-SAT picks to minimise the train's
+    expected impact while providers start before their consumers (wave order), one release per team per
+    window and high-risk releases with overlapping blast radius apart; a release with no feasible window
+    gets none (its readiness and conflicts say so)."""
+    planned = {r.service: w.to_time_window() for r in train.releases if (w := train.window_for(r.service))}
+    before: dict[str, set[str]] = {}
     for first, then, _ in order.constraints:
-        before.setdefault(then, []).append(first)
-    planned: dict[str, TimeWindow] = {}
-    for wave in order.waves:
-        for service in wave.services:
-            requested = train.window_for(service)
-            if requested is not None:
-                planned[service] = requested.to_time_window()
-                continue
-            earliest = max((planned[b].end for b in before.get(service, ()) if b in planned), default=None)
-            allowed = [w for w in rankings[service].allowed if earliest is None or w.start >= earliest]
-            if allowed:
-                planned[service] = TimeWindow(allowed[0].start, allowed[0].start + length)
+        before.setdefault(then, set()).add(first)
+    releases = []
+    for service in (s for s in train.services if s not in planned):
+        not_before = max((planned[b].end for b in before.get(service, ()) if b in planned), default=None)
+        options = {w.start: w.expected_impact for w in rankings[service].allowed
+                   if not_before is None or w.start >= not_before}
+        releases.append(ScheduleRelease(
+            release_id=service, team=teams.get(service) or "unowned", risk=risk[service],
+            blast_radius=blast[service], options=options,
+            after=tuple(sorted(b for b in before.get(service, ()) if b not in planned))))
+    if releases:
+        result = schedule_releases(releases, policy)
+        planned.update({s: TimeWindow(start, start + length) for s, start in result.assignment.items()})
     return planned
 
 
@@ -214,7 +220,9 @@ def _assemble(train: Train, policy: Policy, history: History, planned_at: dateti
     rankings = score_windows(window_releases, candidates, history.calendar, risk_source.scorer() or impact_only,
                              policy.windows)
     order = plan_waves([OrderRelease(s, s, risk_of[s]) for s in train.services], graph, policy.ordering)
-    planned = choose_windows(train, rankings, order, timedelta(hours=policy.windows.window_hours))
+    planned = choose_windows(train, rankings, order, timedelta(hours=policy.windows.window_hours), teams=owner,
+                             risk=risk_of, blast={s: frozenset({s, *b.transitive}) for s, b in blasts.items()},
+                             policy=policy.schedule)
     contract_changes = tuple(r.service for r in train.releases
                              if r.flags.contract_change or touches_contract(commits[r.service],
                                                                              policy.conflicts.contract_paths))
