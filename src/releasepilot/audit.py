@@ -119,7 +119,7 @@ def save_plan(con: duckdb.DuckDBPyConnection, *, train_name: str, decision: str,
               releases: list[Mapping[str, Any]], failure_probability: float | None = None,
               source_file: str | None = None, policy: Mapping[str, Any] | None = None,
               plan: Mapping[str, Any] | None = None, plan_id: str | None = None,
-              at: datetime | None = None) -> str:
+              at: datetime | None = None, planning_seconds: float | None = None) -> str:
     """Store a plan and its release decisions ({service, version, decision, failure_probability, reasons,
     conditions}) in one transaction, with an audit entry; returns the plan id."""
     ensure_schema(con)
@@ -144,8 +144,8 @@ def save_plan(con: duckdb.DuckDBPyConnection, *, train_name: str, decision: str,
                          row.get("failure_probability"), json.dumps(list(row.get("reasons") or []), default=str),
                          json.dumps(list(row.get("conditions") or []), default=str)])
         _append_audit(con, created_by, "plan.create", plan_id, None,
-                      {"train": train_name, "decision": verdict.value,
-                       "releases": len(releases)}, at)
+                      {"train": train_name, "decision": verdict.value, "releases": len(releases),
+                       "planning_seconds": planning_seconds}, at)
     return plan_id
 
 

@@ -119,6 +119,10 @@ def test_plan_parts_agree_with_each_other(warehouse, tmp_path):
 
     stored = load_execution_plan(warehouse, plan_id)          # a stored plan is ready for run_release
     assert [r.service for r in stored.releases] == [r.service for r in execution.releases]
+    from releasepilot.api.analytics import coordination_metrics
+
+    planning = {p["plan_id"]: p for p in coordination_metrics(warehouse)["planning"]}
+    assert 0 < planning[plan_id]["planning_seconds"] == plan.planning_seconds   # planning time per train
 
 
 def test_unavailable_risk_is_never_scored(warehouse, tmp_path):

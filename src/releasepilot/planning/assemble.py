@@ -98,6 +98,7 @@ class Plan:
     source_file: str | None = None
     plan_id: str | None = None
     policy: dict[str, Any] = field(default_factory=dict)
+    planning_seconds: float | None = None     # wall time of build_plan (the dashboard's planning time per train)
 
     def release(self, service: str) -> ReleasePlan:
         return next(r for r in self.releases if r.service == service)
@@ -105,6 +106,7 @@ class Plan:
     def as_dict(self) -> dict[str, Any]:
         return {"plan_id": self.plan_id, "train": self.train, "created_at": self.created_at.isoformat(),
                 "planned_at": self.planned_at.isoformat(), "note": self.note, "source_file": self.source_file,
+                "planning_seconds": self.planning_seconds,
                 "risk": {"available": self.risk_available, "note": self.risk_note, "model": self.model,
                          "train_failure_probability": self.decision.failure_probability},
                 "decision": self.decision.as_dict(), "conflicts": [c.as_dict() for c in self.conflicts],
@@ -161,8 +163,11 @@ def build_plan(train: Train, warehouse: Path | str, policy: Policy | None = None
                scorer: Scorer | RiskSource | None = None, *, tracking_uri: str | None = None,
                source_file: str | None = None) -> Plan:
     """Plan a train against the warehouse's history (read-only); nothing is stored here."""
+    import time
+
     from releasepilot.warehouse import connect
 
+    started = time.perf_counter()
     policy = policy or Policy()
     path = Path(warehouse)
     if not path.exists():
@@ -195,7 +200,9 @@ def build_plan(train: Train, warehouse: Path | str, policy: Policy | None = None
     features = risk_source.stack(features, changes)
     risks = {k.removeprefix("pending:"): v for k, v in risk_source.score(features, changes).items()}
     rows = {row["service"]: row for row in features.to_dicts()}
-    return _assemble(train, policy, history, planned_at, note, risk_source, risks, rows, commits, source_file)
+    plan = _assemble(train, policy, history, planned_at, note, risk_source, risks, rows, commits, source_file)
+    plan.planning_seconds = round(time.perf_counter() - started, 3)
+    return plan
 
 
 def _assemble(train: Train, policy: Policy, history: History, planned_at: datetime, note: str,
@@ -280,7 +287,8 @@ def store_plan(plan: Plan, warehouse: Path | str, created_by: str = CREATED_BY) 
     with connect(warehouse) as con:
         save_plan(con, train_name=plan.train, decision=plan.decision.decision.value, created_by=created_by,
                   releases=rows, failure_probability=plan.decision.failure_probability, source_file=plan.source_file,
-                  policy=plan.policy, plan=plan.as_dict(), plan_id=plan.plan_id, at=plan.created_at)
+                  policy=plan.policy, plan=plan.as_dict(), plan_id=plan.plan_id, at=plan.created_at,
+                  planning_seconds=plan.planning_seconds)
         write_execution_plan(con, execution)
     return plan.plan_id
 
