@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str = Field(default="sqlite:///mlflow.db", alias="MLFLOW_TRACKING_URI")
     mlflow_registry_uri: str | None = Field(default=None, alias="MLFLOW_REGISTRY_URI")
     mlflow_experiment_prefix: str = Field(default="releasepilot", alias="MLFLOW_EXPERIMENT_NAME")
+    mlflow_ui_url: str | None = Field(default=None, alias="RELEASEPILOT_MLFLOW_UI")   # for links from the dashboard
 
     @property
     def warehouse_path(self) -> Path:

@@ -132,6 +132,7 @@ def service_env(config: StackConfig, base: Mapping[str, str]) -> dict[str, str]:
     env = {**QUIET_ENV, **base, **config.extra_env}
     env.update(PREFECT_API_URL=config.prefect_api_url, RELEASEPILOT_HOME=str(config.home),
                PREFECT_HOME=env.get("PREFECT_HOME") or str(config.run_dir / "prefect"))
+    env.setdefault("RELEASEPILOT_MLFLOW_UI", config.mlflow_url)     # the dashboard links reports to it
     if config.prefect_database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = config.prefect_database_url
     if config.worker_poll_seconds:

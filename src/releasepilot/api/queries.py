@@ -271,7 +271,14 @@ def model_status(tracking_uri: str | None = None) -> dict[str, Any]:
         entry["versions"].append({**v, "created": v["created"]})
         for alias in v["aliases"]:
             entry["aliases"][alias] = v["version"]
-    return {"models": list(models.values()), "drift": _last_drift(tracking_uri),
+    from releasepilot.config import get_settings
+
+    ui = get_settings().mlflow_ui_url
+    drift = _last_drift(tracking_uri)
+    if drift and ui:
+        drift["report_url"] = (f"{ui.rstrip('/')}/#/experiments/{drift['experiment_id']}/runs/{drift['run_id']}"
+                               "/artifacts/monitoring/drift.html")
+    return {"models": list(models.values()), "drift": drift, "mlflow_ui": ui,
             "note": None if models else "no registered models yet: run `releasepilot train`"}
 
 
@@ -291,6 +298,6 @@ def _last_drift(tracking_uri: str | None) -> dict[str, Any] | None:
     if not runs:
         return None
     run = runs[0]
-    return {"run_id": run.info.run_id, "at": run.info.start_time, "retrain": run.data.tags.get("retrain") == "True",
+    return {"run_id": run.info.run_id, "experiment_id": experiment.experiment_id, "at": run.info.start_time, "retrain": run.data.tags.get("retrain") == "True",
             "reasons": run.data.tags.get("reasons", ""), "metrics": dict(run.data.metrics),
             "report": f"runs:/{run.info.run_id}/monitoring/drift.html"}
