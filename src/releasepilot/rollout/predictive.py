@@ -80,7 +80,8 @@ def assess_breach(values: Sequence[float] | np.ndarray, threshold: float, *, dir
     """Predict whether `values` (oldest first) cross `threshold` within `horizon` steps.
 
     `reference` is the healthy level (e.g. the baseline's median); the smoothed level must have covered
-    `min_progress` of the way from it to the threshold before a rollback is advised.
+    `min_progress` of the way from it to the threshold before a rollback is advised. A reference already
+    at or beyond the threshold never advises a rollback (the service breaches without the release).
     """
     if direction not in ("up", "down"):
         raise ValueError("direction must be 'up' or 'down'")
@@ -100,8 +101,13 @@ def assess_breach(values: Sequence[float] | np.ndarray, threshold: float, *, dir
     ref = float(np.median(y[: max(3, len(y) // 4)])) if reference is None else reference
     progress = (sign * (state.level - ref)) / max(sign * (threshold - ref), 1e-12)
     already = sign * (state.level - threshold) >= 0
-    rollback = bool(minutes is not None and (already or (z >= trend_z and progress >= min_progress)))
-    reason = (f"level {state.level:.4g}, trend {state.trend:+.4g}/step (z={z:.1f}, need {trend_z}), "
+    # the healthy reference (the baseline) is itself at or beyond the SLO: a breach is the whole
+    # service's (peak load, a surge), not the release's; the detector and judge compare with the baseline
+    healthy_breaches = sign * (threshold - ref) <= 0
+    rollback = bool(minutes is not None and not healthy_breaches
+                    and (already or (z >= trend_z and progress >= min_progress)))
+    reason = ("reference (healthy level) already beyond the SLO: not the release's breach; " if healthy_breaches
+              else "") + (f"level {state.level:.4g}, trend {state.trend:+.4g}/step (z={z:.1f}, need {trend_z}), "
               f"progress {progress:.0%} to SLO {threshold:.4g} (need {min_progress:.0%}); forecast crosses "
               + (f"in {minutes:.0f} steps" if minutes is not None else f"not within {horizon} steps"))
     return BreachPrediction(rollback, minutes, state.level, state.trend, float(z), threshold, horizon,
