@@ -55,3 +55,13 @@ def test_too_few_points_and_direction_down():
     falling = 1000 - 20.0 * np.arange(30)
     assert assess_breach(falling, 300.0, direction="down", reference=1000.0, horizon=30).rollback
     assert lead_time(None, 10) is None and lead_time(3, 10) == 7.0
+
+
+def test_no_rollback_when_the_healthy_reference_is_already_beyond_the_slo():
+    """At peak load the baseline itself breaches: that is the service's breach, not the release's."""
+    rng = np.random.default_rng(5)
+    at_peak = 260 + rng.normal(0, 3, 30)                       # canary level like the baseline's
+    verdict = assess_breach(at_peak, threshold=250, reference=262)
+    assert not verdict.rollback and "reference" in verdict.reason
+    rising = 150 + 4 * np.arange(30) + rng.normal(0, 2, 30)   # the release's own ramp still rolls back
+    assert assess_breach(rising, threshold=250, reference=150).rollback
