@@ -40,6 +40,14 @@ DEFAULT_PEAK_PERCENTILE = 0.90
 DEFAULT_CONTRACT_PATHS = ("api/",)
 
 
+
+def _known(value: tuple[str, ...], names: tuple[str, ...] | list[str], what: str) -> tuple[str, ...]:
+    """A policy list may only name things the code knows (a typo must not silently do nothing)."""
+    unknown = [name for name in value if name not in names]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}: expected names from {list(names)}")
+    return value
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,10 +100,7 @@ class ReadinessPolicy(_Section):
     @field_validator("required")
     @classmethod
     def _known_checks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in value if name not in CHECK_NAMES]
-        if unknown:
-            raise ValueError(f"unknown checks {unknown}: expected names from {list(CHECK_NAMES)}")
-        return value
+        return _known(value, CHECK_NAMES, "checks")
 
 
 class DecisionPolicy(_Section):
@@ -109,18 +114,12 @@ class DecisionPolicy(_Section):
     @field_validator("no_go_checks")
     @classmethod
     def _known_checks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in value if name not in CHECK_NAMES]
-        if unknown:
-            raise ValueError(f"unknown checks {unknown}: expected names from {list(CHECK_NAMES)}")
-        return value
+        return _known(value, CHECK_NAMES, "checks")
 
     @field_validator("no_go_conflicts")
     @classmethod
     def _known_conflicts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in value if name not in CONFLICT_KINDS]
-        if unknown:
-            raise ValueError(f"unknown conflict kinds {unknown}: expected names from {list(CONFLICT_KINDS)}")
-        return value
+        return _known(value, CONFLICT_KINDS, "conflict kinds")
 
 
 class ConflictPolicy(_Section):
