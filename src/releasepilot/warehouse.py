@@ -73,3 +73,22 @@ def query_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
         return [dict(zip(columns, row)) for row in result.fetchall()]
     finally:
         cur.close()
+
+
+MART_TABLES = ("change_features", "release_features")
+
+
+@contextmanager
+def connect_marts(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a warehouse whose feature marts are built, or NotReadyError saying which
+    step to run first."""
+    from releasepilot.errors import NotReadyError
+
+    path = Path(path)
+    if not path.exists():
+        raise NotReadyError(f"warehouse {path} does not exist: run `releasepilot ingest` and `build` first")
+    with connect(path, read_only=True) as con:
+        for table in MART_TABLES:
+            if not table_exists(con, "marts", table):
+                raise NotReadyError(f"marts.{table} is missing in {path}: run `releasepilot build` first")
+        yield con

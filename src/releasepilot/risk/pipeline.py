@@ -11,7 +11,6 @@ from pathlib import Path
 
 import polars as pl
 
-from releasepilot.errors import NotReadyError
 from releasepilot.risk.registry import RegisteredVersion, log_and_register
 from releasepilot.risk.spec import load_specs
 from releasepilot.risk.train import ProgressFn, TrainedModel, _noop, train_all
@@ -21,15 +20,9 @@ GROUND_TRUTH_FILE = "ground_truth.parquet"
 
 def read_training_marts(warehouse: Path | str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(marts.change_features, marts.release_features) as polars frames."""
-    from releasepilot.warehouse import connect, table_exists
+    from releasepilot.warehouse import connect_marts
 
-    path = Path(warehouse)
-    if not path.exists():
-        raise NotReadyError(f"warehouse {path} does not exist: run `releasepilot ingest` and `build` first")
-    with connect(path, read_only=True) as con:
-        for table in ("change_features", "release_features"):
-            if not table_exists(con, "marts", table):
-                raise NotReadyError(f"marts.{table} is missing in {path}: run `releasepilot build` first")
+    with connect_marts(warehouse) as con:
         return (con.sql("select * from marts.change_features").pl(),
                 con.sql("select * from marts.release_features").pl())
 

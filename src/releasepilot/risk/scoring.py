@@ -131,15 +131,9 @@ PENDING_FILTER = "is_failure is null or label_known_at is null"
 def read_marts(warehouse: Path | str, where: str | None = None,
                params: list | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(release_features rows matching `where`, the change_features rows of those releases)."""
-    from releasepilot.warehouse import connect, table_exists
+    from releasepilot.warehouse import connect_marts
 
-    path = Path(warehouse)
-    if not path.exists():
-        raise NotReadyError(f"warehouse {path} does not exist: run `releasepilot ingest` and `build` first")
-    with connect(path, read_only=True) as con:
-        for table in ("release_features", "change_features"):
-            if not table_exists(con, "marts", table):
-                raise NotReadyError(f"marts.{table} is missing in {path}: run `releasepilot build` first")
+    with connect_marts(warehouse) as con:
         clause = f" where {where}" if where else ""
         releases = con.sql(f"select * from marts.release_features{clause}", params=params or None).pl()
         con.register("wanted_ids", releases.select("deployment_id"))
